@@ -1,0 +1,2 @@
+//! otprig command line: parses arguments and runs the app.
+fn main() {}

@@ -1,0 +1,1 @@
+//! The simulator: a virtual token plus a fake world (placeholder).
