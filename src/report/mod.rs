@@ -1,1 +1,1 @@
-//! placeholder
+//! Reports: one writer per format, each reading only the `RunRecord`.
