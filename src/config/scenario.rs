@@ -1,0 +1,429 @@
+//! Scenarios: flow only — setup, steps, teardown — validated into typed steps.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+
+use super::raw::{RawChord, RawPress, RawScenario, RawStep};
+use super::token::TokenProfile;
+use super::{source, ConfigError, Problems};
+
+/// What a display expectation wants to see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shows {
+    /// A code the oracle accepts.
+    Oracle,
+    /// The same code as the last one read in this scenario.
+    Same,
+    /// A code different from the last one read in this scenario.
+    Different,
+    /// Any well-formed code.
+    Any,
+    /// A blank display.
+    Blank,
+    /// These digits.
+    Literal(String),
+}
+
+/// How `expect_off` judges the display going blank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffExpectation {
+    /// Blank within this long of the step's start.
+    Within(Duration),
+    /// Blank this long after the last key release, give or take `tolerance`
+    /// (`None` = the profile's auto-off values).
+    AfterRelease {
+        /// Nominal delay.
+        after: Option<Duration>,
+        /// Allowed deviation each way.
+        tolerance: Option<Duration>,
+    },
+}
+
+/// A quantity `measure` can measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantity {
+    /// From the last press's contact closing to the first frame showing a code.
+    PressToDisplay,
+    /// From the last key release to the first blank frame.
+    ReleaseToOff,
+}
+
+impl Quantity {
+    /// Its name in YAML and records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantity::PressToDisplay => "press_to_display",
+            Quantity::ReleaseToOff => "release_to_off",
+        }
+    }
+}
+
+/// What a step does.
+#[derive(Debug, Clone)]
+pub enum StepAction {
+    /// Press and release one key.
+    Press {
+        /// The key.
+        button: String,
+        /// How long; `None` = the profile's.
+        hold: Option<Duration>,
+    },
+    /// Modifier down, keys down in order, released in reverse.
+    Chord {
+        /// The keys, modifier first.
+        keys: Vec<String>,
+        /// How long the last key is held; `None` = the profile's press time.
+        hold: Option<Duration>,
+    },
+    /// Hold one key down for a while.
+    Hold {
+        /// The key.
+        button: String,
+        /// How long.
+        duration: Duration,
+    },
+    /// Do nothing for a while.
+    Wait(Duration),
+    /// Wait for the next OTP time step, then `margin` into it.
+    WaitForStepStart {
+        /// How far into the step.
+        margin: Duration,
+    },
+    /// The display shows something before a deadline.
+    ExpectDisplay {
+        /// What.
+        shows: Shows,
+        /// Deadline from the step's start.
+        within: Duration,
+    },
+    /// The display goes blank.
+    ExpectOff(OffExpectation),
+    /// A console line matches.
+    ExpectLog {
+        /// The pattern.
+        pattern: Regex,
+        /// Deadline from the step's start.
+        within: Duration,
+        /// Whether lines from earlier in the scenario count.
+        since_scenario_start: bool,
+    },
+    /// Measure a quantity.
+    Measure {
+        /// What.
+        quantity: Quantity,
+        /// Lower limit.
+        min: Option<Duration>,
+        /// Upper limit.
+        max: Option<Duration>,
+        /// How long to wait for the event measured.
+        within: Duration,
+    },
+    /// Repeat steps.
+    Repeat {
+        /// How many times.
+        times: u32,
+        /// The steps.
+        steps: Vec<Step>,
+    },
+    /// Make sure the token is off.
+    PowerOff {
+        /// How long to wait for blank after the off key.
+        within: Duration,
+    },
+}
+
+impl StepAction {
+    /// The step kind as written in YAML.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StepAction::Press { .. } => "press",
+            StepAction::Chord { .. } => "chord",
+            StepAction::Hold { .. } => "hold",
+            StepAction::Wait(_) => "wait",
+            StepAction::WaitForStepStart { .. } => "wait_for_step_start",
+            StepAction::ExpectDisplay { .. } => "expect_display",
+            StepAction::ExpectOff(_) => "expect_off",
+            StepAction::ExpectLog { .. } => "expect_log",
+            StepAction::Measure { .. } => "measure",
+            StepAction::Repeat { .. } => "repeat",
+            StepAction::PowerOff { .. } => "power_off",
+        }
+    }
+}
+
+/// One validated step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Its YAML path, e.g. `steps[2]`.
+    pub path: String,
+    /// Its label, if given.
+    pub name: Option<String>,
+    /// What it does.
+    pub action: StepAction,
+}
+
+impl Step {
+    /// Every key the step (and any nested step) presses.
+    pub fn keys(&self) -> Vec<(&str, &str)> {
+        match &self.action {
+            StepAction::Press { button, .. } | StepAction::Hold { button, .. } => vec![(self.path.as_str(), button.as_str())],
+            StepAction::Chord { keys, .. } => keys.iter().map(|k| (self.path.as_str(), k.as_str())).collect(),
+            StepAction::Repeat { steps, .. } => steps.iter().flat_map(Step::keys).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Its name.
+    pub name: String,
+    /// Its file.
+    pub file: PathBuf,
+    /// What it checks.
+    pub description: Option<String>,
+    /// The token kind it is for.
+    pub token: String,
+    /// Requirement ids it verifies.
+    pub verifies: Vec<String>,
+    /// Setup steps.
+    pub setup: Vec<Step>,
+    /// The test.
+    pub steps: Vec<Step>,
+    /// Teardown steps (always run).
+    pub teardown: Vec<Step>,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(file: &Path) -> Result<Self, ConfigError> {
+        let text = source::read(file)?;
+        Self::from_text(file, &text)
+    }
+
+    /// Validates scenario text; `file` is used for messages.
+    pub fn from_text(file: &Path, text: &str) -> Result<Self, ConfigError> {
+        let (value, index) = source::parse_value(file, text)?;
+        let raw: RawScenario = source::deserialize_all(file, &value, &index)?;
+        let mut problems = Problems::new(file, &index);
+        let scenario = validate(file, raw, &mut problems);
+        problems.finish(scenario)
+    }
+
+    /// Problems of this scenario against a token profile (unknown keys), as (YAML path, message).
+    pub fn check_against(&self, profile: &TokenProfile) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if self.token != profile.name {
+            out.push(("token".to_string(), format!("written for `{}`, the rig holds `{}`", self.token, profile.name)));
+        }
+        for step in self.setup.iter().chain(&self.steps).chain(&self.teardown) {
+            for (path, key) in step.keys() {
+                if !profile.buttons.iter().any(|b| b == key) {
+                    out.push((
+                        path.to_string(),
+                        format!("`{key}` is not a button of {} ({})", profile.name, profile.buttons.join(", ")),
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn validate(file: &Path, raw: RawScenario, problems: &mut Problems<'_>) -> Scenario {
+    if raw.kind != "scenario" {
+        problems.push("kind", format!("expected `scenario`, found `{}`", raw.kind));
+    }
+    let name = raw
+        .name
+        .unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    let token = raw.token.unwrap_or_else(|| {
+        problems.push(".", "missing `token` (the token kind the scenario is for)");
+        String::new()
+    });
+    let verifies = raw.verifies.unwrap_or_default();
+    let setup = steps("setup", raw.setup.unwrap_or_default(), problems);
+    let body = match raw.steps {
+        Some(list) if !list.is_empty() => steps("steps", list, problems),
+        _ => {
+            problems.push(".", "missing `steps` (at least one)");
+            Vec::new()
+        }
+    };
+    let teardown = steps("teardown", raw.teardown.unwrap_or_default(), problems);
+    Scenario { name, file: file.to_path_buf(), description: raw.description, token, verifies, setup, steps: body, teardown }
+}
+
+fn steps(prefix: &str, raw: Vec<RawStep>, problems: &mut Problems<'_>) -> Vec<Step> {
+    raw.into_iter()
+        .enumerate()
+        .filter_map(|(i, step)| step_of(&format!("{prefix}[{i}]"), step, problems))
+        .collect()
+}
+
+const STEP_KINDS: &str = "press, chord, hold, wait, wait_for_step_start, expect_display, expect_off, expect_log, measure, repeat, power_off";
+
+fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step> {
+    let mut actions: Vec<StepAction> = Vec::new();
+    let mut bad = false;
+    if let Some(press) = raw.press {
+        actions.push(match press {
+            RawPress::Key(button) => StepAction::Press { button, hold: None },
+            RawPress::Full(full) => StepAction::Press { button: full.button, hold: full.hold.map(|d| d.0) },
+        });
+    }
+    if let Some(chord) = raw.chord {
+        let (keys, hold) = match chord {
+            RawChord::Keys(keys) => (keys, None),
+            RawChord::Full(full) => (full.keys, full.hold.map(|d| d.0)),
+        };
+        if keys.len() < 2 {
+            problems.push(format!("{path}.chord"), "a chord needs at least two keys, the modifier first");
+            bad = true;
+        }
+        actions.push(StepAction::Chord { keys, hold });
+    }
+    if let Some(hold) = raw.hold {
+        match (hold.button, hold.duration) {
+            (Some(button), Some(duration)) => actions.push(StepAction::Hold { button, duration: duration.0 }),
+            _ => {
+                problems.push(format!("{path}.hold"), "needs `button` and `for`");
+                bad = true;
+            }
+        }
+    }
+    if let Some(wait) = raw.wait {
+        actions.push(StepAction::Wait(wait.0));
+    }
+    if let Some(start) = raw.wait_for_step_start {
+        actions.push(StepAction::WaitForStepStart { margin: start.margin.map_or(Duration::from_millis(200), |d| d.0) });
+    }
+    if let Some(expect) = raw.expect_display {
+        let shows = match expect.shows.as_deref() {
+            Some("oracle") => Some(Shows::Oracle),
+            Some("same") => Some(Shows::Same),
+            Some("different") => Some(Shows::Different),
+            Some("any") => Some(Shows::Any),
+            Some("blank") => Some(Shows::Blank),
+            Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(Shows::Literal(digits.to_string()))
+            }
+            Some(other) => {
+                problems.push(
+                    format!("{path}.expect_display.shows"),
+                    format!("`{other}` is not oracle, same, different, any, blank or a string of digits"),
+                );
+                None
+            }
+            None => {
+                problems.push(format!("{path}.expect_display"), "missing `shows`");
+                None
+            }
+        };
+        match shows {
+            Some(shows) => actions.push(StepAction::ExpectDisplay {
+                shows,
+                within: expect.within.map_or(Duration::from_secs(2), |d| d.0),
+            }),
+            None => bad = true,
+        }
+    }
+    if let Some(off) = raw.expect_off {
+        match (off.within, off.after_release, off.tolerance) {
+            (Some(within), None, None) => actions.push(StepAction::ExpectOff(OffExpectation::Within(within.0))),
+            (None, after, tolerance) => actions.push(StepAction::ExpectOff(OffExpectation::AfterRelease {
+                after: after.map(|d| d.0),
+                tolerance: tolerance.map(|d| d.0),
+            })),
+            (Some(_), _, _) => {
+                problems.push(format!("{path}.expect_off"), "give `within`, or `after_release` with `tolerance`, not both");
+                bad = true;
+            }
+        }
+    }
+    if let Some(log) = raw.expect_log {
+        match log.matches.as_deref().map(Regex::new) {
+            Some(Ok(pattern)) => actions.push(StepAction::ExpectLog {
+                pattern,
+                within: log.within.map_or(Duration::from_secs(2), |d| d.0),
+                since_scenario_start: log.since_scenario_start.unwrap_or(false),
+            }),
+            Some(Err(e)) => {
+                problems.push(format!("{path}.expect_log.matches"), format!("invalid pattern: {e}"));
+                bad = true;
+            }
+            None => {
+                problems.push(format!("{path}.expect_log"), "missing `matches`");
+                bad = true;
+            }
+        }
+    }
+    if let Some(measure) = raw.measure {
+        let quantity = match measure.quantity.as_deref() {
+            Some("press_to_display") => Some(Quantity::PressToDisplay),
+            Some("release_to_off") => Some(Quantity::ReleaseToOff),
+            Some(other) => {
+                problems.push(
+                    format!("{path}.measure.quantity"),
+                    format!("unknown quantity `{other}`, expected press_to_display or release_to_off"),
+                );
+                None
+            }
+            None => {
+                problems.push(format!("{path}.measure"), "missing `quantity`");
+                None
+            }
+        };
+        if measure.min.is_none() && measure.max.is_none() {
+            problems.push(format!("{path}.measure"), "give `min`, `max` or both: a measurement needs limits");
+            bad = true;
+        }
+        match quantity {
+            Some(quantity) => actions.push(StepAction::Measure {
+                quantity,
+                min: measure.min.map(|d| d.0),
+                max: measure.max.map(|d| d.0),
+                within: measure.within.map_or(Duration::from_secs(5), |d| d.0),
+            }),
+            None => bad = true,
+        }
+    }
+    if let Some(repeat) = raw.repeat {
+        let times = repeat.times.unwrap_or_else(|| {
+            problems.push(format!("{path}.repeat"), "missing `times`");
+            0
+        });
+        let inner = match repeat.steps {
+            Some(list) if !list.is_empty() => steps(&format!("{path}.repeat.steps"), list, problems),
+            _ => {
+                problems.push(format!("{path}.repeat"), "missing `steps` (at least one)");
+                Vec::new()
+            }
+        };
+        if times == 0 {
+            bad = true;
+        }
+        actions.push(StepAction::Repeat { times, steps: inner });
+    }
+    if let Some(off) = raw.power_off {
+        actions.push(StepAction::PowerOff { within: off.within.map_or(Duration::from_secs(2), |d| d.0) });
+    }
+    if bad {
+        return None;
+    }
+    match actions.len() {
+        1 => actions.pop().map(|action| Step { path: path.to_string(), name: raw.name, action }),
+        0 => {
+            problems.push(path, format!("a step needs one action: {STEP_KINDS}"));
+            None
+        }
+        _ => {
+            let kinds: Vec<&str> = actions.iter().map(StepAction::kind).collect();
+            problems.push(path, format!("one action per step, found {}", kinds.join(" and ")));
+            None
+        }
+    }
+}
