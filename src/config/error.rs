@@ -94,7 +94,7 @@ impl<'a> Problems<'a> {
     /// Adds a problem at a YAML path (`steps[2].press`); the location is looked up.
     pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
         let path = path.into();
-        let (line, column) = match self.index.locate(&path) {
+        let (line, column) = match self.index.locate_nearest(&path) {
             Some((line, column)) => (Some(line), Some(column)),
             None => (None, None),
         };
