@@ -1,0 +1,269 @@
+//! The simulated token: a state machine driven by the token profile's state × key table, the
+//! OTP it computes from its secret and its own clock, auto-off, and the device faults.
+//!
+//! Inputs are key edges with the times the contacts changed; outputs are what the LCD shows over
+//! time (with the display latency) and console lines. Inputs fire on release: a key alone fires
+//! when it is released with no other key pressed meanwhile; a chord (`red+0`) fires when its
+//! second key is released while the first is held; the first key's later release fires nothing.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use super::faults::Fault;
+use super::scene::{LcdContent, font_mask};
+use crate::config::token::{Action, OtpAlgorithm, OtpKind, TokenProfile};
+use crate::oracle::{Algorithm, Secret, hotp::hotp};
+use crate::rig::LogLine;
+
+/// A key contact edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEdge {
+    /// When the contact changed.
+    pub at: Instant,
+    /// Which key.
+    pub key: String,
+    /// Closed (pressed) or open (released).
+    pub down: bool,
+}
+
+/// The simulated token.
+pub struct SimToken {
+    profile: TokenProfile,
+    secret: Secret,
+    faults: Vec<Fault>,
+    /// The token's own UTC at the monotonic `anchor`.
+    anchor: Instant,
+    anchor_utc: SystemTime,
+    display_latency: Duration,
+    state: String,
+    /// Pending contact edges, in time order.
+    pending: VecDeque<KeyEdge>,
+    held: BTreeSet<String>,
+    /// The first key of the current hold and whether another key joined it.
+    chord_base: Option<(String, bool)>,
+    last_release: Option<Instant>,
+    auto_off_at: Option<Instant>,
+    /// What the LCD shows from each instant on.
+    lcd: Vec<(Instant, LcdContent)>,
+    console: Vec<LogLine>,
+    console_read: usize,
+    presses: u32,
+    first_code: Option<String>,
+    counter: u64,
+    /// What the token showed, for tests that compare the reader with the truth.
+    truth: Vec<(Instant, String)>,
+}
+
+impl SimToken {
+    /// A token of `profile`'s kind with `secret`, whose UTC is `anchor_utc` at `anchor`.
+    pub fn new(
+        profile: TokenProfile,
+        secret: Secret,
+        faults: Vec<Fault>,
+        anchor: Instant,
+        anchor_utc: SystemTime,
+        display_latency: Duration,
+    ) -> Self {
+        let drift = if faults.contains(&Fault::ClockDrift) { profile.otp.step * 5 } else { Duration::ZERO };
+        Self {
+            profile,
+            secret,
+            faults,
+            anchor,
+            anchor_utc: anchor_utc + drift,
+            display_latency,
+            state: "off".to_string(),
+            pending: VecDeque::new(),
+            held: BTreeSet::new(),
+            chord_base: None,
+            last_release: None,
+            auto_off_at: None,
+            lcd: vec![(anchor, LcdContent::Off)],
+            console: Vec::new(),
+            console_read: 0,
+            presses: 0,
+            first_code: None,
+            counter: 0,
+            truth: Vec::new(),
+        }
+    }
+
+    /// Queues a contact edge; it takes effect when time reaches `edge.at`.
+    pub fn push_edge(&mut self, edge: KeyEdge) {
+        let pos = self.pending.iter().position(|e| e.at > edge.at).unwrap_or(self.pending.len());
+        self.pending.insert(pos, edge);
+    }
+
+    /// Moves the token's state up to `now`: contact edges and auto-off, in time order.
+    pub fn advance(&mut self, now: Instant) {
+        loop {
+            let next_edge = self.pending.front().map(|e| e.at).filter(|&at| at <= now);
+            let auto_off = self.auto_off_at.filter(|&at| at <= now);
+            match (next_edge, auto_off) {
+                (Some(edge_at), Some(off_at)) if off_at <= edge_at => self.switch_off(off_at, "auto-off"),
+                (None, Some(off_at)) => self.switch_off(off_at, "auto-off"),
+                (Some(_), _) => {
+                    if let Some(edge) = self.pending.pop_front() {
+                        self.apply_edge(edge);
+                    }
+                }
+                (None, None) => break,
+            }
+        }
+    }
+
+    /// What the LCD shows at `now` (call `advance` first).
+    pub fn lcd_at(&self, now: Instant) -> LcdContent {
+        self.lcd
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= now)
+            .map_or(LcdContent::Off, |(_, content)| content.clone())
+    }
+
+    /// Console lines printed up to `now` that were not read yet.
+    pub fn read_console(&mut self, now: Instant) -> Vec<LogLine> {
+        let fresh: Vec<LogLine> =
+            self.console[self.console_read..].iter().take_while(|l| l.captured_at <= now).cloned().collect();
+        self.console_read += fresh.len();
+        fresh
+    }
+
+    /// What the token showed and when (ground truth for reader tests; never for verdicts).
+    pub fn truth(&self) -> &[(Instant, String)] {
+        &self.truth
+    }
+
+    fn log(&mut self, at: Instant, text: String) {
+        self.console.push(LogLine { captured_at: at, text });
+    }
+
+    fn apply_edge(&mut self, edge: KeyEdge) {
+        let KeyEdge { at, key, down } = edge;
+        self.log(at, format!("key {key} {}", if down { "down" } else { "up" }));
+        if down {
+            if self.held.is_empty() {
+                self.chord_base = Some((key.clone(), false));
+            } else if let Some((_, joined)) = &mut self.chord_base {
+                *joined = true;
+            }
+            self.held.insert(key);
+            // A key held down keeps the token awake; the timer restarts at the release.
+            self.auto_off_at = None;
+            return;
+        }
+        self.held.remove(&key);
+        self.last_release = Some(at);
+        let input = match &self.chord_base {
+            Some((base, false)) if *base == key => Some(key.clone()),
+            Some((base, true)) if *base != key && self.held.contains(base) => Some(format!("{base}+{key}")),
+            _ => None,
+        };
+        if self.held.is_empty() {
+            self.chord_base = None;
+        }
+        if let Some(input) = input {
+            self.fire(at, &input);
+        }
+        if self.state != "off" {
+            self.schedule_auto_off(at);
+        }
+    }
+
+    fn schedule_auto_off(&mut self, release: Instant) {
+        let Some(auto_off) = &self.profile.auto_off else { return };
+        if self.faults.contains(&Fault::AutoOffNever) {
+            self.auto_off_at = None;
+            return;
+        }
+        let after = if self.faults.contains(&Fault::AutoOffLate) {
+            auto_off.after.mul_f64(1.25)
+        } else if self.faults.contains(&Fault::AutoOffEarly) {
+            auto_off.after.mul_f64(0.7)
+        } else {
+            auto_off.after
+        };
+        self.auto_off_at = Some(release + after);
+    }
+
+    fn fire(&mut self, at: Instant, input: &str) {
+        self.presses += 1;
+        if self.presses == 1 && self.faults.contains(&Fault::PressIgnored) {
+            self.log(at, format!("input {input} ignored"));
+            return;
+        }
+        let Some(cell) = self.profile.cell(&self.state, input).cloned() else {
+            self.log(at, format!("input {input} has no effect in state {}", self.state));
+            return;
+        };
+        self.log(at, format!("input {input}: {:?} -> {}", cell.action, cell.next));
+        match cell.action {
+            Action::ShowCode => {
+                let code = self.code_at(at);
+                self.show(at + self.display_latency, &code);
+            }
+            Action::PowerOff => self.switch_off(at, "off key"),
+            Action::Nothing => {}
+        }
+        self.state = cell.next;
+        if self.state == "off" {
+            self.auto_off_at = None;
+        }
+    }
+
+    fn switch_off(&mut self, at: Instant, why: &str) {
+        self.state = "off".to_string();
+        self.auto_off_at = None;
+        self.log(at, format!("display off ({why})"));
+        self.lcd.push((at + self.display_latency, LcdContent::Off));
+        self.truth.push((at + self.display_latency, "off".to_string()));
+    }
+
+    fn show(&mut self, at: Instant, code: &str) {
+        let mut masks = [0u8; 6];
+        for (i, digit) in code.bytes().take(6).enumerate() {
+            masks[i] = font_mask(digit - b'0', false);
+        }
+        if self.faults.contains(&Fault::DeadSegment) {
+            masks[0] &= !0b0000_0100;
+        }
+        self.log(at, "display on".to_string());
+        self.lcd.push((at, LcdContent::On(masks)));
+        self.truth.push((at, code.to_string()));
+    }
+
+    /// The code the token computes at `at` (faults applied).
+    fn code_at(&mut self, at: Instant) -> String {
+        let otp = &self.profile.otp;
+        let algorithm = match otp.algorithm {
+            OtpAlgorithm::Sha1 => Algorithm::Sha1,
+            OtpAlgorithm::Sha256 => Algorithm::Sha256,
+            OtpAlgorithm::Sha512 => Algorithm::Sha512,
+        };
+        let moving_factor = match otp.kind {
+            OtpKind::Time | OtpKind::Unknown => {
+                let utc = self.anchor_utc + at.saturating_duration_since(self.anchor);
+                let secs = utc.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                secs / otp.step.as_secs().max(1)
+            }
+            OtpKind::Event => {
+                self.counter += 1;
+                self.counter - 1
+            }
+        };
+        let mut code = hotp(&self.secret, moving_factor, otp.digits, algorithm);
+        if self.faults.contains(&Fault::StaleCode) {
+            code = self.first_code.get_or_insert(code).clone();
+        }
+        if self.faults.contains(&Fault::WrongDigit) {
+            code = code
+                .bytes()
+                .enumerate()
+                .map(|(i, b)| if i == 2 { char::from(b'0' + (b - b'0' + 1) % 10) } else { char::from(b) })
+                .collect();
+        }
+        code
+    }
+}
