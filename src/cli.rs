@@ -1,1 +1,59 @@
-//! Command-line types (placeholder).
+//! Command-line types (clap derive only).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Hardware-in-the-loop test rig for one-time-password tokens. With no command: `run`.
+#[derive(Debug, Parser)]
+#[command(name = "otprig", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do (default: run every scenario in scenarios/ on the simulated rigs).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios on a rig and write the record, JUnit and evidence.
+    Run(RunArgs),
+    /// Check YAML files (rig, token, scenario, requirements) and report every problem.
+    Validate(ValidateArgs),
+    /// List the simulator's device faults, one name a line.
+    Faults,
+}
+
+/// `otprig run`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct RunArgs {
+    /// The rig file; default: for each scenario, the simulated rig of its token kind in rig/.
+    #[arg(long, value_name = "FILE")]
+    pub rig: Option<PathBuf>,
+    /// This run's own output folder; default reports/<run-id>/.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Seed of the simulated world's randomness.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Inject a device fault into the simulated token (see `otprig faults`); repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub fault: Vec<String>,
+    /// The requirements catalogue; default scenarios/requirements.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub requirements: Option<PathBuf>,
+    /// Scenario files or folders; default scenarios/.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `otprig validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// YAML files or folders to check.
+    #[arg(value_name = "PATHS", required = true)]
+    pub paths: Vec<PathBuf>,
+}

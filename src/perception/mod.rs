@@ -1,1 +1,5 @@
-//! placeholder
+//! Perception: turns what the rig's senses capture (frames) into observations (display events).
+//! Never imports the simulator: it sees only pixels with capture times.
+
+pub mod lcd;
+pub mod observation;

@@ -18,3 +18,34 @@ pub use clock::Clock;
 pub use console::{Console, LogLine};
 pub use device::DeviceId;
 pub use error::RigError;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Buttons shared between the runner and the safety paths that must release them
+/// (Ctrl-C, panic, drop).
+pub type SharedButtons = Arc<Mutex<Box<dyn Buttons>>>;
+
+/// The devices of one bench, ready to use.
+pub struct Rig {
+    /// The relays.
+    pub buttons: SharedButtons,
+    /// The camera.
+    pub camera: Box<dyn Camera>,
+    /// Delay before the first frame (the camera's phase against the run's start).
+    pub camera_phase: Duration,
+    /// The token's console, if wired.
+    pub console: Option<Box<dyn Console>>,
+    /// Monotonic time plus the UTC anchor.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Opens every relay of `buttons`, logging rather than failing: used on exit paths.
+pub fn release_all(buttons: &SharedButtons) -> Result<(), RigError> {
+    // A poisoned lock still holds a usable board: releasing is exactly what is needed then.
+    let mut board = match buttons.lock() {
+        Ok(board) => board,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    board.release_all()
+}

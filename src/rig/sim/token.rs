@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use super::faults::Fault;
 use super::scene::{LcdContent, font_mask};
 use crate::config::token::{Action, OtpAlgorithm, OtpKind, TokenProfile};
-use crate::oracle::{Algorithm, Secret, hotp::hotp};
+use crate::oracle::{Algorithm, Secret, hotp};
 use crate::rig::LogLine;
 
 /// A key contact edge.
