@@ -63,6 +63,9 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
     let _ = journal.append(timeline.device_s(started), "scenario_started", json!({ "scenario": scenario.name, "file": scenario.file.display().to_string(), "rig": rig_name }));
 
     let Rig { buttons, camera, camera_phase, console, clock } = rig;
+    // Released again on every way out, a panic included; the normal path releases explicitly
+    // below so that a failure can be recorded.
+    let _release = ReleaseGuard(buttons.clone());
     let sources = cancel.child_token();
     let tracker = TaskTracker::new();
     let (frames_tx, frames_rx) = watch::channel(None);
@@ -139,6 +142,17 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
         statistics: statistics(&records),
         steps: records,
         frames,
+    }
+}
+
+/// Releases every relay when dropped.
+struct ReleaseGuard(rig::SharedButtons);
+
+impl Drop for ReleaseGuard {
+    fn drop(&mut self) {
+        if let Err(e) = rig::release_all(&self.0) {
+            tracing::error!("releasing relays: {e}");
+        }
     }
 }
 

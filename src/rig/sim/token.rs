@@ -267,3 +267,138 @@ impl SimToken {
         code
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::rig::clock::from_unix_seconds;
+
+    const RFC_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+    fn profile() -> TokenProfile {
+        TokenProfile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rig/tokens/mitid-code-display.yaml")).unwrap()
+    }
+
+    fn token(faults: Vec<Fault>) -> (SimToken, Instant) {
+        let t0 = Instant::now();
+        let token = SimToken::new(
+            profile(),
+            Secret::from_base32(RFC_SECRET).unwrap(),
+            faults,
+            t0,
+            from_unix_seconds(59),
+            Duration::from_millis(60),
+        );
+        (token, t0)
+    }
+
+    fn press(token: &mut SimToken, at: Instant) {
+        token.push_edge(KeyEdge { at, key: "button".into(), down: true });
+        token.push_edge(KeyEdge { at: at + Duration::from_millis(150), key: "button".into(), down: false });
+    }
+
+    fn masks(code: &str) -> LcdContent {
+        let mut masks = [0u8; 6];
+        for (i, d) in code.bytes().enumerate() {
+            masks[i] = font_mask(d - b'0', false);
+        }
+        LcdContent::On(masks)
+    }
+
+    fn at(token: &mut SimToken, t: Instant) -> LcdContent {
+        token.advance(t);
+        token.lcd_at(t)
+    }
+
+    /// At unix 59 the RFC 6238 SHA-1 code is 94287082; six digits: 287082.
+    #[test]
+    fn a_press_shows_the_totp_code_after_release_and_display_latency() {
+        let (mut token, t0) = token(Vec::new());
+        press(&mut token, t0);
+        assert_eq!(at(&mut token, t0 + Duration::from_millis(200)), LcdContent::Off);
+        assert_eq!(at(&mut token, t0 + Duration::from_millis(211)), masks("287082"));
+    }
+
+    #[test]
+    fn a_press_while_on_switches_off_and_auto_off_follows_the_last_release() {
+        let (mut token, t0) = token(Vec::new());
+        press(&mut token, t0);
+        let release = t0 + Duration::from_millis(150);
+        assert_eq!(at(&mut token, release + Duration::from_millis(19_999)), masks("287082"));
+        assert_eq!(at(&mut token, release + Duration::from_millis(20_061)), LcdContent::Off);
+        press(&mut token, t0 + Duration::from_secs(30));
+        press(&mut token, t0 + Duration::from_secs(32));
+        assert_eq!(at(&mut token, t0 + Duration::from_millis(32_100)), masks("359152"));
+        assert_eq!(at(&mut token, t0 + Duration::from_millis(32_300)), LcdContent::Off);
+    }
+
+    #[test]
+    fn a_held_key_keeps_the_token_awake() {
+        let (mut token, t0) = token(Vec::new());
+        press(&mut token, t0);
+        token.push_edge(KeyEdge { at: t0 + Duration::from_secs(5), key: "button".into(), down: true });
+        // Held for 30 s: no auto-off while held; the release then switches the display off.
+        assert_eq!(at(&mut token, t0 + Duration::from_secs(34)), masks("287082"));
+    }
+
+    #[test]
+    fn faults_change_what_the_token_does() {
+        let release = |t0: Instant| t0 + Duration::from_millis(150);
+        let (mut early, t0) = token(vec![Fault::AutoOffEarly]);
+        press(&mut early, t0);
+        assert_eq!(at(&mut early, release(t0) + Duration::from_millis(14_100)), LcdContent::Off);
+        let (mut never, t0) = token(vec![Fault::AutoOffNever]);
+        press(&mut never, t0);
+        assert_eq!(at(&mut never, t0 + Duration::from_secs(300)), masks("287082"));
+        let (mut ignored, t0) = token(vec![Fault::PressIgnored]);
+        press(&mut ignored, t0);
+        assert_eq!(at(&mut ignored, t0 + Duration::from_secs(1)), LcdContent::Off);
+        let (mut wrong, t0) = token(vec![Fault::WrongDigit]);
+        press(&mut wrong, t0);
+        assert_eq!(at(&mut wrong, t0 + Duration::from_secs(1)), masks("288082"));
+        let (mut dead, t0) = token(vec![Fault::DeadSegment]);
+        press(&mut dead, t0);
+        let LcdContent::On(m) = at(&mut dead, t0 + Duration::from_secs(1)) else { panic!("off") };
+        assert_eq!(m[0], font_mask(2, false) & !0b100);
+        let (mut stale, t0) = token(vec![Fault::StaleCode]);
+        press(&mut stale, t0);
+        // Auto-off at 20 s, then a press in a later time step shows the first code again.
+        press(&mut stale, t0 + Duration::from_secs(40));
+        assert_eq!(at(&mut stale, t0 + Duration::from_millis(40_300)), masks("287082"));
+        let shown: Vec<&str> = stale.truth().iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(shown, ["287082", "off", "287082"]);
+    }
+
+    #[test]
+    fn chords_fire_on_the_second_key_and_swallow_the_modifier_release() {
+        let text = "kind: token
+name: keypad
+buttons: [red, \"0\"]
+otp: { kind: time, digits: 6 }
+auto_off: { after: 20s, source: seed }
+table:
+  off:
+    red: { action: show_code, next: \"on\", source: seed }
+  \"on\":
+    red: { action: power_off, next: \"off\", source: seed }
+    red+0: { action: show_code, next: \"on\", source: seed }
+";
+        let profile = TokenProfile::from_text(Path::new("keypad.yaml"), text).unwrap();
+        let t0 = Instant::now();
+        let mut token = SimToken::new(profile, Secret::from_base32(RFC_SECRET).unwrap(), Vec::new(), t0, from_unix_seconds(59), Duration::ZERO);
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let edge = |key: &str, down, t| KeyEdge { at: t, key: key.into(), down };
+        token.push_edge(edge("red", true, ms(0)));
+        token.push_edge(edge("red", false, ms(100)));
+        assert!(matches!(at(&mut token, ms(150)), LcdContent::On(_)));
+        // red down, 0 down, 0 up, red up: a repeat, and the red release does not switch off.
+        for e in [edge("red", true, ms(1000)), edge("0", true, ms(1080)), edge("0", false, ms(1230)), edge("red", false, ms(1310))] {
+            token.push_edge(e);
+        }
+        assert!(matches!(at(&mut token, ms(2000)), LcdContent::On(_)));
+        assert_eq!(token.truth().len(), 2);
+    }
+}
