@@ -126,8 +126,15 @@ struct Planned {
     rig: Result<Arc<RigConfig>, String>,
 }
 
+/// What a run will do, checked before anything is pressed.
+struct Plan {
+    planned: Vec<Planned>,
+    catalogue: Option<Catalogue>,
+    faults: Vec<sim::faults::Fault>,
+}
+
 /// Loads everything a run needs and checks it before anything is pressed.
-fn plan(args: &RunArgs) -> Result<(Vec<Planned>, Option<Catalogue>, Vec<sim::faults::Fault>), Error> {
+fn plan(args: &RunArgs) -> Result<Plan, Error> {
     let paths = if args.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { args.paths.clone() };
     let mut errors: Vec<ConfigError> = Vec::new();
     let mut scenarios = Vec::new();
@@ -227,7 +234,7 @@ fn plan(args: &RunArgs) -> Result<(Vec<Planned>, Option<Catalogue>, Vec<sim::fau
     if lab && !faults.is_empty() {
         return Err(Error::Usage("--fault applies to the simulated token only, and this run uses a lab rig".into()));
     }
-    Ok((planned, catalogue, faults))
+    Ok(Plan { planned, catalogue, faults })
 }
 
 /// Turns (YAML path, message) pairs into a located config error of `file`.
@@ -386,7 +393,7 @@ fn watch_ctrl_c(cancel: CancellationToken, current: CurrentButtons) {
 
 async fn run_command(args: RunArgs) -> Result<i32, Error> {
     let wall_start = std::time::Instant::now();
-    let (planned, catalogue, faults) = plan(&args)?;
+    let Plan { planned, catalogue, faults } = plan(&args)?;
     let all_sim = planned.iter().all(|p| p.rig.as_ref().map_or(true, |r| r.backend == Backend::Sim));
     if all_sim {
         // Virtual time: a 20 s auto-off costs milliseconds, and a seed fixes the run.
