@@ -1,1 +1,3 @@
 //! The simulator: a virtual token plus a fake world (placeholder).
+
+pub mod scene;
