@@ -1,0 +1,321 @@
+//! The LCD reader against the simulator's renders: the renderer is given a ground truth, the reader
+//! sees only the pixels, and the test compares the two.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use otprig::perception::lcd::{LcdRead, LcdReader, LcdReading, Region, Unreadable};
+use otprig::rig::sim::scene::{LcdContent, Optics, SceneRenderer, font_mask};
+
+fn reader_for(renderer: &SceneRenderer) -> LcdReader {
+    let (x, y, width, height) = renderer.lcd_digits_region();
+    LcdReader::new(
+        Region {
+            x,
+            y,
+            width,
+            height,
+        },
+        6,
+    )
+}
+
+fn random_optics(rng: &mut ChaCha8Rng) -> Optics {
+    Optics {
+        blur: rng.random_range(0.5..1.5),
+        noise: rng.random_range(2.0..6.0),
+        tilt_deg: rng.random_range(-2.5..2.5),
+        light: rng.random_range(0.7..1.3),
+        gradient: rng.random_range(0.0..0.3),
+    }
+}
+
+fn random_size(rng: &mut ChaCha8Rng) -> (u32, u32) {
+    if rng.random_bool(0.5) {
+        (640, 480)
+    } else {
+        (800, 600)
+    }
+}
+
+fn describe(read: &LcdRead) -> String {
+    format!(
+        "{:?} conf {:.2} sharp {:.2} contrast {:.2} masks {:?}",
+        read.reading,
+        read.confidence,
+        read.sharpness,
+        read.contrast,
+        read.digits
+            .iter()
+            .map(|d| format!("{:02x}", d.mask))
+            .collect::<Vec<_>>()
+    )
+}
+
+#[test]
+fn reads_random_codes_exactly() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    let (mut frames, mut correct, mut read_time, mut render_time, mut cached_renders) =
+        (0u32, 0u32, 0f64, 0f64, 0u32);
+    let (mut new_time, mut first_render_time) = (0f64, 0f64);
+    let mut failures = Vec::new();
+    let mut min_confidence = 1f32;
+    for setup in 0..64u64 {
+        let optics = random_optics(&mut rng);
+        let (w, h) = random_size(&mut rng);
+        let started = Instant::now();
+        let mut renderer = SceneRenderer::new(w, h, optics, setup);
+        new_time += started.elapsed().as_secs_f64();
+        let reader = reader_for(&renderer);
+        for _ in 0..5 {
+            let digits: [u8; 6] = std::array::from_fn(|_| rng.random_range(0..10));
+            let content = LcdContent::code(digits, rng.random_bool(0.5));
+            let expected: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+            let started = Instant::now();
+            let frame = renderer.render(&content);
+            first_render_time += started.elapsed().as_secs_f64();
+            // A second frame of the same content only adds noise: time that one.
+            let started = Instant::now();
+            let frame2 = renderer.render(&content);
+            render_time += started.elapsed().as_secs_f64();
+            cached_renders += 1;
+            for image in [&frame, &frame2] {
+                let started = Instant::now();
+                let read = reader.read(image);
+                read_time += started.elapsed().as_secs_f64();
+                frames += 1;
+                if read.reading == LcdReading::Code(expected.clone()) {
+                    correct += 1;
+                    min_confidence = min_confidence.min(read.confidence);
+                } else {
+                    failures.push(format!(
+                        "{expected} {w}x{h} {optics:?}: {}",
+                        describe(&read)
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "codes: {correct}/{frames} read exactly ({:.2} %), min confidence {min_confidence:.2}, \
+         {:.3} ms/read, {:.3} ms/render (cached content), {:.2} ms/render (new content), \
+         {:.1} ms/renderer construction",
+        100.0 * f64::from(correct) / f64::from(frames),
+        1000.0 * read_time / f64::from(frames),
+        1000.0 * render_time / f64::from(cached_renders),
+        1000.0 * first_render_time / f64::from(cached_renders),
+        1000.0 * new_time / 64.0,
+    );
+    assert!(
+        failures.is_empty(),
+        "{} misreads:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(frames >= 600);
+}
+
+#[test]
+fn blank_and_off_displays_read_blank() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for setup in 0..24u64 {
+        let optics = random_optics(&mut rng);
+        let (w, h) = random_size(&mut rng);
+        let mut renderer = SceneRenderer::new(w, h, optics, 100 + setup);
+        let reader = reader_for(&renderer);
+        for content in [LcdContent::Off, LcdContent::On([0; 6])] {
+            let read = reader.read(&renderer.render(&content));
+            assert_eq!(
+                read.reading,
+                LcdReading::Blank,
+                "{content:?} {optics:?}: {}",
+                describe(&read)
+            );
+        }
+    }
+}
+
+#[test]
+fn covered_lens_is_not_found() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    for setup in 0..8u64 {
+        let optics = Optics {
+            light: 0.03,
+            ..random_optics(&mut rng)
+        };
+        let mut renderer = SceneRenderer::new(640, 480, optics, 200 + setup);
+        let reader = reader_for(&renderer);
+        let read = reader.read(&renderer.render(&LcdContent::code([1, 2, 3, 4, 5, 6], false)));
+        assert_eq!(
+            read.reading,
+            LcdReading::Unreadable(Unreadable::NotFound),
+            "{}",
+            describe(&read)
+        );
+        assert!(!Unreadable::NotFound.is_token_fault());
+    }
+}
+
+#[test]
+fn over_exposed_digits_are_over_exposed() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    for setup in 0..12u64 {
+        let optics = Optics {
+            light: 4.0,
+            ..random_optics(&mut rng)
+        };
+        let (w, h) = random_size(&mut rng);
+        let mut renderer = SceneRenderer::new(w, h, optics, 300 + setup);
+        let reader = reader_for(&renderer);
+        let digits: [u8; 6] = std::array::from_fn(|_| rng.random_range(0..10));
+        let read = reader.read(&renderer.render(&LcdContent::code(digits, false)));
+        assert_eq!(
+            read.reading,
+            LcdReading::Unreadable(Unreadable::OverExposed),
+            "{digits:?} {optics:?}: {}",
+            describe(&read)
+        );
+    }
+}
+
+#[test]
+fn out_of_focus_digits_are_blurred() {
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    for setup in 0..12u64 {
+        let optics = Optics {
+            blur: 6.0,
+            ..random_optics(&mut rng)
+        };
+        let (w, h) = random_size(&mut rng);
+        let mut renderer = SceneRenderer::new(w, h, optics, 400 + setup);
+        let reader = reader_for(&renderer);
+        let digits: [u8; 6] = std::array::from_fn(|_| rng.random_range(0..10));
+        let read = reader.read(&renderer.render(&LcdContent::code(digits, true)));
+        assert!(
+            !matches!(read.reading, LcdReading::Code(_)),
+            "{optics:?}: {}",
+            describe(&read)
+        );
+        assert_eq!(
+            read.reading,
+            LcdReading::Unreadable(Unreadable::Blurred),
+            "{digits:?} {optics:?}: {}",
+            describe(&read)
+        );
+    }
+}
+
+#[test]
+fn a_missing_segment_is_an_invalid_pattern() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    // Digits with one segment removed that leave no other digit (a 7 without f is a real 7, an 8
+    // without g a 0, a 6 without e a 5: those are not token faults the reader can see).
+    let broken: [(u8, u8); 8] = [
+        (8, 0x7f & !0x04), // 8 without c
+        (0, 0x3f & !0x08), // 0 without d
+        (3, 0x4f & !0x40), // 3 without g: a backwards C
+        (4, 0x66 & !0x40), // 4 without g: two separate strokes
+        (2, 0x5b & !0x01), // 2 without a
+        (1, 0x06 & !0x02), // 1 without b: half a stroke
+        (9, 0x6f & !0x01), // 9 without a
+        (5, 0x6d & !0x20), // 5 without f
+    ];
+    let mut checked = 0;
+    for (setup, &(digit, mask)) in broken.iter().enumerate() {
+        assert_eq!(
+            otprig::perception::lcd::decode_mask(mask),
+            None,
+            "{digit} {mask:02x}"
+        );
+        for position in [0usize, 2, 5] {
+            let optics = random_optics(&mut rng);
+            let (w, h) = random_size(&mut rng);
+            let mut renderer =
+                SceneRenderer::new(w, h, optics, 500 + setup as u64 * 10 + position as u64);
+            let reader = reader_for(&renderer);
+            let mut masks: [u8; 6] =
+                std::array::from_fn(|_| font_mask(rng.random_range(0..10), false));
+            masks[position] = mask;
+            let read = reader.read(&renderer.render(&LcdContent::On(masks)));
+            assert!(
+                !matches!(read.reading, LcdReading::Code(_)),
+                "{digit} {mask:02x}: {}",
+                describe(&read)
+            );
+            match &read.reading {
+                LcdReading::Unreadable(u @ Unreadable::InvalidPattern(text)) => {
+                    assert!(u.is_token_fault());
+                    assert!(
+                        text.contains(&format!("position {}", position + 1)),
+                        "{text}"
+                    );
+                }
+                other => panic!(
+                    "{digit} without a segment ({mask:02x}) at {position} {optics:?}: {other:?} {}",
+                    describe(&read)
+                ),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 24);
+}
+
+/// Worse focus or exposure than the bench allows may make a frame unreadable, but must never
+/// give a wrong code or an invalid pattern (which would blame the token for the rig's fault).
+#[test]
+fn degraded_frames_never_blame_the_token() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut tally = std::collections::BTreeMap::new();
+    for (kind, values) in [
+        (
+            "blur",
+            &[2.0f32, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 8.0][..],
+        ),
+        (
+            "light",
+            &[0.05, 0.1, 0.2, 0.3, 0.5, 1.6, 2.0, 2.5, 3.0, 4.0, 6.0][..],
+        ),
+    ] {
+        for &value in values {
+            for setup in 0..6u64 {
+                let mut optics = random_optics(&mut rng);
+                if kind == "blur" {
+                    optics.blur = value
+                } else {
+                    optics.light = value
+                }
+                let (w, h) = random_size(&mut rng);
+                let mut renderer = SceneRenderer::new(w, h, optics, 600 + setup);
+                let reader = reader_for(&renderer);
+                let digits: [u8; 6] = std::array::from_fn(|_| rng.random_range(0..10));
+                let expected: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+                let read =
+                    reader.read(&renderer.render(&LcdContent::code(digits, rng.random_bool(0.5))));
+                let ok = match &read.reading {
+                    LcdReading::Code(code) => *code == expected,
+                    LcdReading::Unreadable(u) => !u.is_token_fault(),
+                    LcdReading::Blank => false,
+                };
+                assert!(
+                    ok,
+                    "{kind} {value} {expected} {optics:?}: {}",
+                    describe(&read)
+                );
+                let label = match &read.reading {
+                    LcdReading::Code(_) => "code".to_string(),
+                    other => format!("{other:?}"),
+                };
+                *tally
+                    .entry(format!("{kind} {value:>4}: {label}"))
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    for (k, n) in tally {
+        println!("{k} x{n}");
+    }
+}
