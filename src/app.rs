@@ -13,11 +13,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Cli, Command, RunArgs, ValidateArgs};
 use crate::config::raw::Source;
-use crate::config::rig::{Backend, OracleChoice, PixelRect, RigConfig, SecretEncoding, SecretSource};
+use crate::config::rig::{
+    Backend, OracleChoice, PixelRect, RigConfig, SecretEncoding, SecretSource,
+};
 use crate::config::token::OtpAlgorithm;
 use crate::config::{self, Catalogue, ConfigError, Scenario};
 use crate::error::Error;
-use crate::oracle::{self, Algorithm, Encoding, ExternalOracle, HotpOracle, Oracle, PropertiesOracle, Secret, TotpOracle};
+use crate::oracle::{
+    self, Algorithm, Encoding, ExternalOracle, HotpOracle, Oracle, PropertiesOracle, Secret,
+    TotpOracle,
+};
 use crate::perception::lcd::{LcdReader, Region};
 use crate::report;
 use crate::rig::{self, Rig, RigError, SharedButtons, sim};
@@ -25,7 +30,9 @@ use crate::runner::context::BenchTiming;
 use crate::runner::evidence::EvidenceWriter;
 use crate::runner::journal::{Journal, round_ms};
 use crate::runner::outcome::{Outcome, exit_code};
-use crate::runner::record::{FrameCounts, RequirementRecord, RigRecord, RunRecord, ScenarioRecord, Totals};
+use crate::runner::record::{
+    FrameCounts, RequirementRecord, RigRecord, RunRecord, ScenarioRecord, Totals,
+};
 use crate::runner::scenario::{ScenarioRun, run_scenario};
 
 /// Exit code: bad usage or bad files.
@@ -42,13 +49,21 @@ pub fn init_tracing(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OTPRIG_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OTPRIG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// Runs a command line; returns the exit code.
 pub async fn run(cli: Cli) -> i32 {
-    let result = match cli.command.unwrap_or(Command::Run(RunArgs { seed: 1, ..RunArgs::default() })) {
+    let result = match cli.command.unwrap_or(Command::Run(RunArgs {
+        seed: 1,
+        ..RunArgs::default()
+    })) {
         Command::Run(args) => run_command(args).await,
         Command::Validate(args) => validate_command(&args),
         Command::Faults => {
@@ -73,13 +88,19 @@ fn yaml_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, Error> {
     for path in paths {
         if path.is_dir() {
             let mut found = Vec::new();
-            collect_yaml(path, &mut found).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+            collect_yaml(path, &mut found).map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
             found.sort();
             out.extend(found.into_iter().map(|p| (p, false)));
         } else if path.exists() {
             out.push((path.clone(), true));
         } else {
-            return Err(Error::Usage(format!("{}: no such file or folder", path.display())));
+            return Err(Error::Usage(format!(
+                "{}: no such file or folder",
+                path.display()
+            )));
         }
     }
     Ok(out)
@@ -135,7 +156,11 @@ struct Plan {
 
 /// Loads everything a run needs and checks it before anything is pressed.
 fn plan(args: &RunArgs) -> Result<Plan, Error> {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from("scenarios")]
+    } else {
+        args.paths.clone()
+    };
     let mut errors: Vec<ConfigError> = Vec::new();
     let mut scenarios = Vec::new();
     for (file, explicit) in yaml_files(&paths)? {
@@ -144,7 +169,12 @@ fn plan(args: &RunArgs) -> Result<Plan, Error> {
                 Ok(s) => scenarios.push(s),
                 Err(e) => errors.push(e),
             },
-            Ok(kind) if explicit => return Err(Error::Usage(format!("{}: a {kind} file, not a scenario", file.display()))),
+            Ok(kind) if explicit => {
+                return Err(Error::Usage(format!(
+                    "{}: a {kind} file, not a scenario",
+                    file.display()
+                )));
+            }
             Ok(_) => {}
             Err(e) => errors.push(e),
         }
@@ -155,11 +185,17 @@ fn plan(args: &RunArgs) -> Result<Plan, Error> {
         .map(|name| {
             sim::faults::Fault::parse(name).ok_or_else(|| {
                 let names: Vec<&str> = sim::faults::Fault::ALL.iter().map(|f| f.name()).collect();
-                Error::Usage(format!("unknown fault `{name}`; `otprig faults` lists them: {}", names.join(", ")))
+                Error::Usage(format!(
+                    "unknown fault `{name}`; `otprig faults` lists them: {}",
+                    names.join(", ")
+                ))
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let catalogue_path = args.requirements.clone().unwrap_or_else(|| PathBuf::from("scenarios/requirements.yaml"));
+    let catalogue_path = args
+        .requirements
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("scenarios/requirements.yaml"));
     let catalogue = if catalogue_path.exists() || args.requirements.is_some() {
         match Catalogue::load(&catalogue_path) {
             Ok(c) => Some(c),
@@ -186,7 +222,8 @@ fn plan(args: &RunArgs) -> Result<Plan, Error> {
                 if config::kind_of_file(&file).is_ok_and(|k| k == "rig") {
                     match RigConfig::load(&file) {
                         Ok(rig) if rig.backend == Backend::Sim => {
-                            rigs.entry(rig.token.profile.name.clone()).or_insert_with(|| Arc::new(rig));
+                            rigs.entry(rig.token.profile.name.clone())
+                                .or_insert_with(|| Arc::new(rig));
                         }
                         Ok(_) => {}
                         Err(e) => errors.push(e),
@@ -201,8 +238,16 @@ fn plan(args: &RunArgs) -> Result<Plan, Error> {
     for scenario in scenarios {
         let rig = match &given {
             Some(rig) if rig.token.profile.name == scenario.token => Ok(rig.clone()),
-            Some(rig) => Err(format!("written for {}, the rig holds {}", scenario.token, rig.token.profile.name)),
-            None => rigs.get(&scenario.token).cloned().ok_or_else(|| format!("no simulated rig for {} in rig/; give one with --rig", scenario.token)),
+            Some(rig) => Err(format!(
+                "written for {}, the rig holds {}",
+                scenario.token, rig.token.profile.name
+            )),
+            None => rigs.get(&scenario.token).cloned().ok_or_else(|| {
+                format!(
+                    "no simulated rig for {} in rig/; give one with --rig",
+                    scenario.token
+                )
+            }),
         };
         let mut problems: Vec<(String, String)> = Vec::new();
         if let Ok(rig) = &rig {
@@ -211,7 +256,10 @@ fn plan(args: &RunArgs) -> Result<Plan, Error> {
         if let Some(catalogue) = &catalogue {
             for (i, id) in scenario.verifies.iter().enumerate() {
                 if !catalogue.requirements.contains_key(id) {
-                    problems.push((format!("verifies[{i}]"), format!("`{id}` is not in {}", catalogue.file.display())));
+                    problems.push((
+                        format!("verifies[{i}]"),
+                        format!("`{id}` is not in {}", catalogue.file.display()),
+                    ));
                 }
             }
         }
@@ -219,7 +267,9 @@ fn plan(args: &RunArgs) -> Result<Plan, Error> {
             errors.push(locate(&scenario.file, problems));
             continue;
         }
-        if given.is_none() && let Err(why) = &rig {
+        if given.is_none()
+            && let Err(why) = &rig
+        {
             return Err(Error::Usage(format!("{}: {why}", scenario.file.display())));
         }
         planned.push(Planned { scenario, rig });
@@ -228,13 +278,28 @@ fn plan(args: &RunArgs) -> Result<Plan, Error> {
         return Err(Error::Configs(errors));
     }
     if planned.is_empty() {
-        return Err(Error::Usage(format!("no scenarios selected in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))));
+        return Err(Error::Usage(format!(
+            "no scenarios selected in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     }
-    let lab = planned.iter().any(|p| p.rig.as_ref().is_ok_and(|r| r.backend == Backend::Lab));
+    let lab = planned
+        .iter()
+        .any(|p| p.rig.as_ref().is_ok_and(|r| r.backend == Backend::Lab));
     if lab && !faults.is_empty() {
-        return Err(Error::Usage("--fault applies to the simulated token only, and this run uses a lab rig".into()));
+        return Err(Error::Usage(
+            "--fault applies to the simulated token only, and this run uses a lab rig".into(),
+        ));
     }
-    Ok(Plan { planned, catalogue, faults })
+    Ok(Plan {
+        planned,
+        catalogue,
+        faults,
+    })
 }
 
 /// Turns (YAML path, message) pairs into a located config error of `file`.
@@ -247,13 +312,19 @@ fn locate(file: &Path, problems: Vec<(String, String)>) -> ConfigError {
     }
     match located.finish(()) {
         Err(e) => e,
-        Ok(()) => ConfigError::Invalid { file: file.to_path_buf(), problems: Vec::new() },
+        Ok(()) => ConfigError::Invalid {
+            file: file.to_path_buf(),
+            problems: Vec::new(),
+        },
     }
 }
 
 fn run_id(seed: u64) -> String {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let compact: String = stamp.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let compact: String = stamp
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     format!("{compact}-s{seed}")
 }
 
@@ -276,14 +347,26 @@ fn build_oracle(rig: &RigConfig) -> Result<Oracle, Error> {
         OtpAlgorithm::Sha512 => Algorithm::Sha512,
     };
     let secret = || -> Result<Secret, Error> {
-        let source = rig.token.secret.as_ref().ok_or_else(|| Error::Usage(format!("{}: the oracle needs the token's secret", rig.file.display())))?;
+        let source = rig.token.secret.as_ref().ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: the oracle needs the token's secret",
+                rig.file.display()
+            ))
+        })?;
         Ok(secret_of(source)?)
     };
     Ok(match &rig.token.oracle {
         OracleChoice::Totp { drift_window } => Oracle::Totp(
-            TotpOracle::new(secret()?).with_step(otp.step).with_digits(otp.digits).with_algorithm(algorithm).with_window(*drift_window),
+            TotpOracle::new(secret()?)
+                .with_step(otp.step)
+                .with_digits(otp.digits)
+                .with_algorithm(algorithm)
+                .with_window(*drift_window),
         ),
-        OracleChoice::Hotp { counter_file, counter } => {
+        OracleChoice::Hotp {
+            counter_file,
+            counter,
+        } => {
             let oracle = match counter_file {
                 Some(file) => HotpOracle::load(secret()?, file, *counter)?,
                 None => HotpOracle::new(secret()?).with_counter(*counter),
@@ -306,11 +389,30 @@ fn build_oracle(rig: &RigConfig) -> Result<Oracle, Error> {
 fn build_rig(config: &RigConfig, seed: u64, faults: &[sim::faults::Fault]) -> Result<Rig, Error> {
     match (config.backend, &config.sim) {
         (Backend::Sim, Some(sim_config)) => {
-            let source = config.token.secret.as_ref().ok_or_else(|| Error::Usage(format!("{}: the simulated token needs a secret", config.file.display())))?;
+            let source = config.token.secret.as_ref().ok_or_else(|| {
+                Error::Usage(format!(
+                    "{}: the simulated token needs a secret",
+                    config.file.display()
+                ))
+            })?;
             let secret = secret_of(source)?;
-            Ok(sim::build(config, sim_config, secret, &sim::SimOptions { seed, faults: faults.to_vec() })?)
+            Ok(sim::build(
+                config,
+                sim_config,
+                secret,
+                &sim::SimOptions {
+                    seed,
+                    faults: faults.to_vec(),
+                },
+            )?)
         }
-        _ => Err(Error::Rig(RigError::FeatureMissing { what: format!("rig {} (lab backend: GPIO relays, V4L2 camera)", config.name), feature: "lab" })),
+        _ => Err(Error::Rig(RigError::FeatureMissing {
+            what: format!(
+                "rig {} (lab backend: GPIO relays, V4L2 camera)",
+                config.name
+            ),
+            feature: "lab",
+        })),
     }
 }
 
@@ -347,11 +449,22 @@ fn rig_record(rig: &RigConfig) -> RigRecord {
 }
 
 fn region_of(rect: PixelRect) -> Region {
-    Region { x: rect.x, y: rect.y, width: rect.width, height: rect.height }
+    Region {
+        x: rect.x,
+        y: rect.y,
+        width: rect.width,
+        height: rect.height,
+    }
 }
 
 /// A scenario that could not start, as a record with one step saying why.
-fn not_started(scenario: &Scenario, rig: &str, outcome: Outcome, message: String, at_s: f64) -> ScenarioRecord {
+fn not_started(
+    scenario: &Scenario,
+    rig: &str,
+    outcome: Outcome,
+    message: String,
+    at_s: f64,
+) -> ScenarioRecord {
     ScenarioRecord {
         name: scenario.name.clone(),
         file: scenario.file.display().to_string(),
@@ -393,15 +506,27 @@ fn watch_ctrl_c(cancel: CancellationToken, current: CurrentButtons) {
 
 async fn run_command(args: RunArgs) -> Result<i32, Error> {
     let wall_start = std::time::Instant::now();
-    let Plan { planned, catalogue, faults } = plan(&args)?;
-    let all_sim = planned.iter().all(|p| p.rig.as_ref().map_or(true, |r| r.backend == Backend::Sim));
+    let Plan {
+        planned,
+        catalogue,
+        faults,
+    } = plan(&args)?;
+    let all_sim = planned
+        .iter()
+        .all(|p| p.rig.as_ref().map_or(true, |r| r.backend == Backend::Sim));
     if all_sim {
         // Virtual time: a 20 s auto-off costs milliseconds, and a seed fixes the run.
         tokio::time::pause();
     }
     let run_id = run_id(args.seed);
-    let run_dir = args.report_dir.clone().unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
-    std::fs::create_dir_all(&run_dir).map_err(|source| Error::Io { path: run_dir.display().to_string(), source })?;
+    let run_dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
+    std::fs::create_dir_all(&run_dir).map_err(|source| Error::Io {
+        path: run_dir.display().to_string(),
+        source,
+    })?;
     let journal = Journal::create(&run_dir.join("journal.jsonl"))?;
     let started_utc = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let run_start = Instant::now();
@@ -425,25 +550,53 @@ async fn run_command(args: RunArgs) -> Result<i32, Error> {
         progress.set_message(scenario.name.clone());
         let at_s = round_ms((Instant::now() - run_start).as_secs_f64());
         let record = if cancel.is_cancelled() {
-            not_started(scenario, "", Outcome::Aborted, "not run: aborted by the operator".into(), at_s)
+            not_started(
+                scenario,
+                "",
+                Outcome::Aborted,
+                "not run: aborted by the operator".into(),
+                at_s,
+            )
         } else {
             match &item.rig {
-                Err(why) => not_started(scenario, args.rig.as_ref().map_or("", |_| "given rig"), Outcome::Skip, format!("not run: {why}"), at_s),
+                Err(why) => not_started(
+                    scenario,
+                    args.rig.as_ref().map_or("", |_| "given rig"),
+                    Outcome::Skip,
+                    format!("not run: {why}"),
+                    at_s,
+                ),
                 Ok(rig_config) => {
                     let record = rig_record(rig_config);
                     if !rigs.contains(&record) {
                         rigs.push(record);
                     }
-                    run_one(scenario, rig_config, &args, &faults, &journal, &run_dir, &cancel, &current, run_start).await
+                    run_one(
+                        scenario, rig_config, &args, &faults, &journal, &run_dir, &cancel,
+                        &current, run_start,
+                    )
+                    .await
                 }
             }
         };
         progress.inc(1);
-        progress.println(format!("{:<7} {}  {} ({:.1} s device)", record.outcome.label(), record.token, record.name, record.device_s));
+        let mut line = format!(
+            "{:<7} {}  {} ({:.1} s device)",
+            record.outcome.label(),
+            record.token,
+            record.name,
+            record.device_s
+        );
         if let Some(message) = &record.message
             && record.outcome != Outcome::Pass
         {
-            progress.println(format!("        {message}"));
+            line.push_str(&format!("\n        {message}"));
+        }
+        // Without a terminal the bar is hidden, and so is its println: say it on stderr.
+        if progress.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            progress.println(line);
         }
         records.push(record);
     }
@@ -476,7 +629,11 @@ async fn run_command(args: RunArgs) -> Result<i32, Error> {
         device_s,
         peak_memory_bytes: peak_memory_bytes(),
     };
-    journal.append(device_s, "run_finished", json!({ "outcome": outcome, "exit_code": code }))?;
+    journal.append(
+        device_s,
+        "run_finished",
+        json!({ "outcome": outcome, "exit_code": code }),
+    )?;
     let written = report::write_all(&record, &run_dir)?;
     print!("{}", report::summary::render_console(&record));
     println!("record: {}", run_dir.join("run.json").display());
@@ -507,10 +664,24 @@ async fn run_one(
     })();
     let (rig, oracle) = match setup {
         Ok(ready) => ready,
-        Err(e) => return not_started(scenario, &rig_config.name, Outcome::Error, format!("rig could not be set up: {e:#}"), at_s),
+        Err(e) => {
+            return not_started(
+                scenario,
+                &rig_config.name,
+                Outcome::Error,
+                format!("rig could not be set up: {e:#}"),
+                at_s,
+            );
+        }
     };
     let Some(region) = rig_config.camera.lcd_region else {
-        return not_started(scenario, &rig_config.name, Outcome::Error, "rig has no lcd_region".into(), at_s);
+        return not_started(
+            scenario,
+            &rig_config.name,
+            Outcome::Error,
+            "rig has no lcd_region".into(),
+            at_s,
+        );
     };
     if let Ok(mut slot) = current.lock() {
         *slot = Some(rig.buttons.clone());
@@ -533,7 +704,7 @@ async fn run_one(
         oracle,
         drift_window,
         journal: journal.clone(),
-        evidence: EvidenceWriter::new(run_dir),
+        evidence: EvidenceWriter::new(run_dir, &scenario.name),
         cancel: cancel.clone(),
         run_start,
         shutdown_grace: rig_config.shutdown_grace,
@@ -546,12 +717,20 @@ async fn run_one(
 }
 
 /// How this run covered each requirement, and the ids no scenario of it verifies.
-fn coverage(catalogue: Option<&Catalogue>, records: &[ScenarioRecord]) -> (Vec<RequirementRecord>, Vec<String>) {
-    let Some(catalogue) = catalogue else { return (Vec::new(), Vec::new()) };
+fn coverage(
+    catalogue: Option<&Catalogue>,
+    records: &[ScenarioRecord],
+) -> (Vec<RequirementRecord>, Vec<String>) {
+    let Some(catalogue) = catalogue else {
+        return (Vec::new(), Vec::new());
+    };
     let mut out = Vec::new();
     let mut uncovered = Vec::new();
     for (id, requirement) in &catalogue.requirements {
-        let verifying: Vec<&ScenarioRecord> = records.iter().filter(|r| r.verifies.contains(id) && r.outcome != Outcome::Skip).collect();
+        let verifying: Vec<&ScenarioRecord> = records
+            .iter()
+            .filter(|r| r.verifies.contains(id) && r.outcome != Outcome::Skip)
+            .collect();
         if verifying.is_empty() {
             uncovered.push(id.clone());
         }
@@ -580,4 +759,3 @@ fn coverage(catalogue: Option<&Catalogue>, records: &[ScenarioRecord]) -> (Vec<R
     }
     (out, uncovered)
 }
-

@@ -45,7 +45,11 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) | Error::Config(_) | Error::Configs(_) => 3,
-            Error::Rig(_) | Error::Oracle(_) | Error::Journal(_) | Error::Report(_) | Error::Io { .. } => 2,
+            Error::Rig(_)
+            | Error::Oracle(_)
+            | Error::Journal(_)
+            | Error::Report(_)
+            | Error::Io { .. } => 2,
         }
     }
 }

@@ -26,7 +26,9 @@ fn main() -> ExitCode {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            eprintln!("otprig: internal error: {what}; relays were released on the way out; the journal holds the run so far");
+            eprintln!(
+                "otprig: internal error: {what}; relays were released on the way out; the journal holds the run so far"
+            );
             ExitCode::from(EXIT_RIG_ERROR as u8)
         }
     }

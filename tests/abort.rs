@@ -29,7 +29,10 @@ async fn an_abort_mid_step_releases_the_relays_and_records_aborted() {
         &config,
         config.sim.as_ref().unwrap(),
         Secret::from_file(&secret_file, Encoding::Base32).unwrap(),
-        &SimOptions { seed: 1, faults: Vec::new() },
+        &SimOptions {
+            seed: 1,
+            faults: Vec::new(),
+        },
     )
     .unwrap();
     let buttons = rig.buttons.clone();
@@ -45,10 +48,24 @@ async fn an_abort_mid_step_releases_the_relays_and_records_aborted() {
         scenario: &scenario,
         rig_name: config.name.clone(),
         rig,
-        reader: LcdReader::new(Region { x: region.x, y: region.y, width: region.width, height: region.height }, 6),
-        timing: BenchTiming { frame_period: config.camera.frame_period(), stable_frames: 3, relay_settle: config.relays.settle },
+        reader: LcdReader::new(
+            Region {
+                x: region.x,
+                y: region.y,
+                width: region.width,
+                height: region.height,
+            },
+            6,
+        ),
+        timing: BenchTiming {
+            frame_period: config.camera.frame_period(),
+            stable_frames: 3,
+            relay_settle: config.relays.settle,
+        },
         profile: config.token.profile.clone(),
-        oracle: Oracle::Totp(TotpOracle::new(Secret::from_file(&secret_file, Encoding::Base32).unwrap())),
+        oracle: Oracle::Totp(TotpOracle::new(
+            Secret::from_file(&secret_file, Encoding::Base32).unwrap(),
+        )),
         drift_window: Some(1),
         journal: Journal::discard(),
         evidence: EvidenceWriter::discard(),
@@ -58,8 +75,22 @@ async fn an_abort_mid_step_releases_the_relays_and_records_aborted() {
     })
     .await;
     assert_eq!(record.outcome, Outcome::Aborted, "{:?}", record.message);
-    assert!(record.device_s < 10.0, "the abort did not stop the wait: {} s", record.device_s);
-    assert!(record.steps.iter().filter(|s| s.phase == Phase::Teardown).all(|s| s.outcome == Outcome::Skip));
+    assert!(
+        record.device_s < 10.0,
+        "the abort did not stop the wait: {} s",
+        record.device_s
+    );
+    assert!(
+        record
+            .steps
+            .iter()
+            .filter(|s| s.phase == Phase::Teardown)
+            .all(|s| s.outcome == Outcome::Skip)
+    );
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(buttons.lock().unwrap().sense("button").unwrap(), Some(false), "relay left closed");
+    assert_eq!(
+        buttons.lock().unwrap().sense("button").unwrap(),
+        Some(false),
+        "relay left closed"
+    );
 }

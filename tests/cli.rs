@@ -8,14 +8,21 @@ use predicates::prelude::*;
 
 #[test]
 fn help_and_version_exit_zero() {
-    otprig().arg("--help").assert().code(0).stdout(predicate::str::contains("faults"));
+    otprig()
+        .arg("--help")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("faults"));
     otprig().arg("--version").assert().code(0);
 }
 
 #[test]
 fn usage_errors_exit_three() {
     otprig().args(["run", "--bogus"]).assert().code(3);
-    otprig().args(["run", "--seed", "not-a-number"]).assert().code(3);
+    otprig()
+        .args(["run", "--seed", "not-a-number"])
+        .assert()
+        .code(3);
     otprig().arg("validate").assert().code(3);
 }
 
@@ -26,14 +33,21 @@ fn faults_lists_one_name_a_line() {
     let text = String::from_utf8(out.stdout).unwrap();
     let names: Vec<&str> = text.lines().collect();
     assert!(names.len() >= 8, "{names:?}");
-    assert!(names.iter().all(|n| !n.is_empty() && !n.contains(char::is_whitespace)));
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+    );
     assert!(names.contains(&"wrong-digit") && names.contains(&"auto-off-never"));
 }
 
 /// Every file in rig/ and scenarios/ loads, so none can rot.
 #[test]
 fn every_shipped_yaml_file_validates() {
-    otprig().args(["validate", "rig", "scenarios"]).assert().code(0);
+    otprig()
+        .args(["validate", "rig", "scenarios"])
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -50,8 +64,18 @@ fn a_typo_in_a_scenario_exits_three_naming_file_line_and_column() {
         let out = otprig().arg(command).arg(&path).output().unwrap();
         assert_eq!(out.status.code(), Some(3), "{command}");
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.contains(&format!("{file}:5:38: steps[1].expect_display.withn: unknown field `withn`")), "{err}");
-        assert!(err.contains(&format!("{file}:6:5: steps[2].presss: unknown field `presss`")), "{err}");
+        assert!(
+            err.contains(&format!(
+                "{file}:5:38: steps[1].expect_display.withn: unknown field `withn`"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "{file}:6:5: steps[2].presss: unknown field `presss`"
+            )),
+            "{err}"
+        );
     }
 }
 
@@ -77,41 +101,79 @@ fn a_scenario_naming_an_unknown_requirement_or_button_exits_three() {
     std::fs::write(&path, "kind: scenario\ntoken: mitid-code-display\nverifies: [NO-SUCH-ID]\nsteps:\n  - press: red\n").unwrap();
     let (code, _, err, _, _) = run(&[path.to_str().unwrap()]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains(":3:") && err.contains("`NO-SUCH-ID` is not in"), "{err}");
-    assert!(err.contains(":5:") && err.contains("`red` is not a button of mitid-code-display"), "{err}");
+    assert!(
+        err.contains(":3:") && err.contains("`NO-SUCH-ID` is not in"),
+        "{err}"
+    );
+    assert!(
+        err.contains(":5:") && err.contains("`red` is not a button of mitid-code-display"),
+        "{err}"
+    );
 }
 
 /// A lab rig file validates, and running it is the rig's error (exit 2), not a usage error.
 #[test]
 fn a_lab_rig_without_its_backends_is_a_rig_error() {
-    let (code, out, err, record, _dir) = run(&["--rig", "rig/lab-pi.example.yaml", "scenarios/code-display/press-while-on.yaml"]);
+    let (code, out, err, record, _dir) = run(&[
+        "--rig",
+        "rig/lab-pi.example.yaml",
+        "scenarios/code-display/press-while-on.yaml",
+    ]);
     assert_eq!(code, 2, "{out}{err}");
     let record = record.unwrap();
     assert_eq!(record.scenarios[0].outcome, otprig::runner::Outcome::Error);
-    assert!(record.scenarios[0].message.as_deref().unwrap().contains("feature"), "{:?}", record.scenarios[0].message);
+    assert!(
+        record.scenarios[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("feature"),
+        "{:?}",
+        record.scenarios[0].message
+    );
 }
 
 /// The default run: every code-display scenario passes; the summary ends with the timing figures.
 #[test]
 fn the_default_run_passes_and_prints_wall_and_device_time() {
     let dir = tempfile::tempdir().unwrap();
-    let out = otprig().args(["run", "--report-dir"]).arg(dir.path()).output().unwrap();
+    let out = otprig()
+        .args(["run", "--report-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("wall time") && stdout.contains("device time") && stdout.contains("ratio"), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("wall time") && stdout.contains("device time") && stdout.contains("ratio"),
+        "{stdout}"
+    );
     for file in ["journal.jsonl", "run.json", "junit.xml", "summary.md"] {
         assert!(dir.path().join(file).exists(), "{file} missing");
     }
     let record = otprig::report::json::read_run_json(&dir.path().join("run.json")).unwrap();
     assert!(record.scenarios.len() >= 5);
-    assert!(record.scenarios.iter().all(|s| s.outcome == otprig::runner::Outcome::Pass));
+    assert!(
+        record
+            .scenarios
+            .iter()
+            .all(|s| s.outcome == otprig::runner::Outcome::Pass)
+    );
     assert!(record.uncovered.is_empty(), "{:?}", record.uncovered);
     // Evidence files exist and match their hashes.
     for step in record.scenarios.iter().flat_map(|s| &s.steps) {
         for evidence in &step.evidence {
             let bytes = std::fs::read(dir.path().join(&evidence.path)).unwrap();
             use sha2::Digest;
-            let digest: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            let digest: String = sha2::Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             assert_eq!(digest, evidence.sha256, "{}", evidence.path);
         }
     }

@@ -24,14 +24,30 @@ steps:
     let error = Scenario::from_text(Path::new("s.yaml"), text).unwrap_err();
     let all = lines(error);
     // A wrong type stops serde; the bare number is reported first, alone (a parse problem).
-    assert_eq!(all, vec!["s.yaml:7:5: steps[2].wait: bare number 5 has no unit; write it like 5s or 5ms"]);
+    assert_eq!(
+        all,
+        vec!["s.yaml:7:5: steps[2].wait: bare number 5 has no unit; write it like 5s or 5ms"]
+    );
     let text = text.replace("wait: 5\n", "wait: 5s\n");
     let all = lines(Scenario::from_text(Path::new("s.yaml"), &text).unwrap_err());
     assert_eq!(all.len(), 4, "{all:#?}");
-    assert!(all[0].starts_with("s.yaml:4:5: steps[0]: one action per step, found press and wait"), "{all:#?}");
-    assert!(all[1].starts_with("s.yaml:6:") && all[1].contains("steps[1].expect_display.shows: `sometimes` is not oracle"), "{all:#?}");
-    assert!(all[2].starts_with("s.yaml:8:") && all[2].contains("a measurement needs limits"), "{all:#?}");
-    assert!(all[3].starts_with("s.yaml:9:") && all[3].contains("a step needs one action"), "{all:#?}");
+    assert!(
+        all[0].starts_with("s.yaml:4:5: steps[0]: one action per step, found press and wait"),
+        "{all:#?}"
+    );
+    assert!(
+        all[1].starts_with("s.yaml:6:")
+            && all[1].contains("steps[1].expect_display.shows: `sometimes` is not oracle"),
+        "{all:#?}"
+    );
+    assert!(
+        all[2].starts_with("s.yaml:8:") && all[2].contains("a measurement needs limits"),
+        "{all:#?}"
+    );
+    assert!(
+        all[3].starts_with("s.yaml:9:") && all[3].contains("a step needs one action"),
+        "{all:#?}"
+    );
 }
 
 #[test]
@@ -81,9 +97,18 @@ table:
     b: { action: show_code, next: nowhere, source: assumed }
 ";
     let joined = lines(TokenProfile::from_text(Path::new("t.yaml"), text).unwrap_err()).join("\n");
-    assert!(joined.contains("t.yaml:7:") && joined.contains("unknown action `explode`"), "{joined}");
-    assert!(joined.contains("table.off.b: `b` is not one of the token's buttons"), "{joined}");
-    assert!(joined.contains("`nowhere` is not a state of the table"), "{joined}");
+    assert!(
+        joined.contains("t.yaml:7:") && joined.contains("unknown action `explode`"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("table.off.b: `b` is not one of the token's buttons"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("`nowhere` is not a state of the table"),
+        "{joined}"
+    );
 }
 
 #[test]
@@ -95,7 +120,14 @@ requirements:
   C: { token: t, text: x, source: assumed }
 ";
     let joined = lines(Catalogue::from_text(Path::new("r.yaml"), text).unwrap_err()).join("\n");
-    assert!(joined.contains("r.yaml:3:3: requirements.A: a seed requirement names its `reference` file"), "{joined}");
-    assert!(joined.contains("r.yaml:4:3: requirements.B: needs `token`, `text` and `source`"), "{joined}");
+    assert!(
+        joined
+            .contains("r.yaml:3:3: requirements.A: a seed requirement names its `reference` file"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("r.yaml:4:3: requirements.B: needs `token`, `text` and `source`"),
+        "{joined}"
+    );
     assert!(!joined.contains("requirements.C"), "{joined}");
 }

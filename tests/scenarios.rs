@@ -28,18 +28,36 @@ fn every_fault_exits_one_with_its_scenario_failing() {
         let (_, scenario) = CAUGHT_BY
             .iter()
             .find(|(name, _)| *name == fault)
-            .unwrap_or_else(|| panic!("fault {fault} has no scenario meant to catch it in CAUGHT_BY"));
-        let (code, stdout, stderr, record, _dir) = run(&["--fault", fault, "scenarios/code-display"]);
+            .unwrap_or_else(|| {
+                panic!("fault {fault} has no scenario meant to catch it in CAUGHT_BY")
+            });
+        let (code, stdout, stderr, record, _dir) =
+            run(&["--fault", fault, "scenarios/code-display"]);
         assert_eq!(code, 1, "fault {fault}: exit {code}\n{stdout}{stderr}");
         let record = record.unwrap();
         assert_eq!(record.faults, vec![fault.to_string()]);
-        let caught = record.scenarios.iter().find(|s| s.name == *scenario).unwrap();
-        assert_eq!(caught.outcome, Outcome::Fail, "fault {fault}: {scenario} came to {:?}: {:?}", caught.outcome, caught.message);
+        let caught = record
+            .scenarios
+            .iter()
+            .find(|s| s.name == *scenario)
+            .unwrap();
+        assert_eq!(
+            caught.outcome,
+            Outcome::Fail,
+            "fault {fault}: {scenario} came to {:?}: {:?}",
+            caught.outcome,
+            caught.message
+        );
         // A device fault is never blamed on the rig.
         assert!(
             record.scenarios.iter().all(|s| s.outcome != Outcome::Error),
             "fault {fault} produced a rig error: {:?}",
-            record.scenarios.iter().filter(|s| s.outcome == Outcome::Error).map(|s| (&s.name, &s.message)).collect::<Vec<_>>()
+            record
+                .scenarios
+                .iter()
+                .filter(|s| s.outcome == Outcome::Error)
+                .map(|s| (&s.name, &s.message))
+                .collect::<Vec<_>>()
         );
     }
 }
@@ -54,12 +72,19 @@ fn rig_faults_are_errors_not_failures() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let rig = sim_rig(dir.path(), &format!("  rig_faults: [{rig_fault}]\n"), true);
-        let (code, stdout, stderr, record, _out) =
-            run(&["--rig", rig.to_str().unwrap(), "scenarios/code-display/code-equals-oracle.yaml"]);
+        let (code, stdout, stderr, record, _out) = run(&[
+            "--rig",
+            rig.to_str().unwrap(),
+            "scenarios/code-display/code-equals-oracle.yaml",
+        ]);
         assert_eq!(code, 2, "{rig_fault}: {stdout}{stderr}");
         let scenario = &record.unwrap().scenarios[0];
         assert_eq!(scenario.outcome, Outcome::Error, "{rig_fault}");
-        assert!(scenario.message.as_deref().unwrap_or("").contains(needle), "{rig_fault}: {:?}", scenario.message);
+        assert!(
+            scenario.message.as_deref().unwrap_or("").contains(needle),
+            "{rig_fault}: {:?}",
+            scenario.message
+        );
     }
 }
 
@@ -77,29 +102,51 @@ fn no_reaction_without_press_feedback_is_an_error_naming_both_suspects() {
     ]);
     assert_eq!(code, 2, "{stdout}{stderr}");
     let message = record.unwrap().scenarios[0].message.clone().unwrap();
-    assert!(message.contains("relay") && message.contains("token ignored"), "{message}");
+    assert!(
+        message.contains("relay") && message.contains("token ignored"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_run_is_deterministic_for_a_seed() {
     let summary = |seed: &str| {
-        let (code, _, _, record, _dir) = run(&["--seed", seed, "scenarios/code-display/code-equals-oracle.yaml"]);
+        let (code, _, _, record, _dir) = run(&[
+            "--seed",
+            seed,
+            "scenarios/code-display/code-equals-oracle.yaml",
+        ]);
         assert_eq!(code, 0);
         let record = record.unwrap();
         record.scenarios[0]
             .steps
             .iter()
-            .map(|s| format!("{} {:?} {:?} {:?} {:?}", s.path, s.outcome, s.message, s.measurements, s.evidence.iter().map(|e| &e.sha256).collect::<Vec<_>>()))
+            .map(|s| {
+                format!(
+                    "{} {:?} {:?} {:?} {:?}",
+                    s.path,
+                    s.outcome,
+                    s.message,
+                    s.measurements,
+                    s.evidence.iter().map(|e| &e.sha256).collect::<Vec<_>>()
+                )
+            })
             .collect::<Vec<_>>()
     };
     let first = summary("7");
     assert_eq!(first, summary("7"));
-    assert_ne!(first, summary("8"), "a different seed should change the world (phase, noise, start time)");
+    assert_ne!(
+        first,
+        summary("8"),
+        "a different seed should change the world (phase, noise, start time)"
+    );
 }
 
 #[test]
 fn no_secret_reaches_any_output_file() {
-    let secret_b32 = std::fs::read_to_string(common::root().join("fixtures/otp/sim-code-display.base32")).unwrap();
+    let secret_b32 =
+        std::fs::read_to_string(common::root().join("fixtures/otp/sim-code-display.base32"))
+            .unwrap();
     let (code, stdout, stderr, _, dir) = run(&["scenarios/code-display/code-equals-oracle.yaml"]);
     assert_eq!(code, 0);
     let mut texts = vec![stdout, stderr];
@@ -118,7 +165,12 @@ fn measurements_carry_limits_units_and_uncertainty() {
     assert_eq!(code, 0);
     let record = record.unwrap();
     let scenario = &record.scenarios[0];
-    let auto_off: Vec<_> = scenario.steps.iter().flat_map(|s| &s.measurements).filter(|m| m.name == "release_to_off").collect();
+    let auto_off: Vec<_> = scenario
+        .steps
+        .iter()
+        .flat_map(|s| &s.measurements)
+        .filter(|m| m.name == "release_to_off")
+        .collect();
     assert_eq!(auto_off.len(), 2);
     for m in auto_off {
         assert_eq!(m.unit, "s");
@@ -127,7 +179,11 @@ fn measurements_carry_limits_units_and_uncertainty() {
         // The displayed auto-off includes the token's own display latency (tens of ms).
         assert!((m.value - 20.0).abs() < 0.25, "{m:?}");
     }
-    let stat = scenario.statistics.iter().find(|s| s.name == "release_to_off").unwrap();
+    let stat = scenario
+        .statistics
+        .iter()
+        .find(|s| s.name == "release_to_off")
+        .unwrap();
     assert_eq!(stat.count, 2);
     assert!(stat.min <= stat.median && stat.median <= stat.max);
 }

@@ -88,7 +88,11 @@ pub struct Problems<'a> {
 impl<'a> Problems<'a> {
     /// An empty collection for `file`, whose paths are located through `index`.
     pub fn new(file: &'a Path, index: &'a LocationIndex) -> Self {
-        Self { file, index, list: Vec::new() }
+        Self {
+            file,
+            index,
+            list: Vec::new(),
+        }
     }
 
     /// Adds a problem at a YAML path (`steps[2].press`); the location is looked up.
@@ -98,7 +102,12 @@ impl<'a> Problems<'a> {
             Some((line, column)) => (Some(line), Some(column)),
             None => (None, None),
         };
-        self.list.push(Problem { line, column, path, message: message.into() });
+        self.list.push(Problem {
+            line,
+            column,
+            path,
+            message: message.into(),
+        });
     }
 
     /// Whether no problem was found.
@@ -111,7 +120,11 @@ impl<'a> Problems<'a> {
         if self.list.is_empty() {
             return Ok(value);
         }
-        self.list.sort_by_key(|p| (p.line.unwrap_or(usize::MAX), p.column.unwrap_or(0)));
-        Err(ConfigError::Invalid { file: self.file.to_path_buf(), problems: self.list })
+        self.list
+            .sort_by_key(|p| (p.line.unwrap_or(usize::MAX), p.column.unwrap_or(0)));
+        Err(ConfigError::Invalid {
+            file: self.file.to_path_buf(),
+            problems: self.list,
+        })
     }
 }

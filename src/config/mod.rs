@@ -53,7 +53,10 @@ pub fn kind_of_file(file: &Path) -> Result<String, ConfigError> {
         Some(kind) => Ok(kind.to_string()),
         None => {
             let mut problems = Problems::new(file, &index);
-            problems.push(".", "missing `kind:` (rig, token, scenario or requirements)");
+            problems.push(
+                ".",
+                "missing `kind:` (rig, token, scenario or requirements)",
+            );
             problems.finish(String::new())
         }
     }
@@ -65,16 +68,32 @@ pub fn load_any(file: &Path) -> Result<ConfigFile, ConfigError> {
     let (value, index) = source::parse_value(file, &text)?;
     match source::kind_of(&value) {
         Some("rig") => RigConfig::from_text(file, &text).map(|r| ConfigFile::Rig(Box::new(r))),
-        Some("token") => TokenProfile::from_text(file, &text).map(|t| ConfigFile::Token(Box::new(t))),
-        Some("scenario") => Scenario::from_text(file, &text).map(|s| ConfigFile::Scenario(Box::new(s))),
+        Some("token") => {
+            TokenProfile::from_text(file, &text).map(|t| ConfigFile::Token(Box::new(t)))
+        }
+        Some("scenario") => {
+            Scenario::from_text(file, &text).map(|s| ConfigFile::Scenario(Box::new(s)))
+        }
         Some("requirements") => Catalogue::from_text(file, &text).map(ConfigFile::Requirements),
         other => {
             let mut problems = Problems::new(file, &index);
             match other {
-                Some(kind) => problems.push("kind", format!("unknown kind `{kind}`, expected rig, token, scenario or requirements")),
-                None => problems.push(".", "missing `kind:` (rig, token, scenario or requirements)"),
+                Some(kind) => problems.push(
+                    "kind",
+                    format!("unknown kind `{kind}`, expected rig, token, scenario or requirements"),
+                ),
+                None => problems.push(
+                    ".",
+                    "missing `kind:` (rig, token, scenario or requirements)",
+                ),
             }
-            Err(problems.finish(()).err().unwrap_or_else(|| ConfigError::Invalid { file: file.to_path_buf(), problems: Vec::new() }))
+            Err(problems
+                .finish(())
+                .err()
+                .unwrap_or_else(|| ConfigError::Invalid {
+                    file: file.to_path_buf(),
+                    problems: Vec::new(),
+                }))
         }
     }
 }

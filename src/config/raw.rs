@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 
 /// A duration written with its unit (`150ms`, `2s`, `1m 30s`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,16 +24,26 @@ impl<'de> Deserialize<'de> for RawDuration {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDuration, E> {
                 humantime::parse_duration(v.trim())
                     .map(RawDuration)
-                    .map_err(|e| E::custom(format!("invalid duration `{v}`: {e}; write it with its unit, like 150ms or 2s")))
+                    .map_err(|e| {
+                        E::custom(format!(
+                            "invalid duration `{v}`: {e}; write it with its unit, like 150ms or 2s"
+                        ))
+                    })
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawDuration, E> {
-                Err(E::custom(format!("bare number {v} has no unit; write it like {v}s or {v}ms")))
+                Err(E::custom(format!(
+                    "bare number {v} has no unit; write it like {v}s or {v}ms"
+                )))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawDuration, E> {
-                Err(E::custom(format!("bare number {v} has no unit; write it like {v}s or {v}ms")))
+                Err(E::custom(format!(
+                    "bare number {v} has no unit; write it like {v}s or {v}ms"
+                )))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawDuration, E> {
-                Err(E::custom(format!("bare number {v} has no unit; write it like {v}s or {v}ms")))
+                Err(E::custom(format!(
+                    "bare number {v} has no unit; write it like {v}s or {v}ms"
+                )))
             }
         }
         deserializer.deserialize_any(DurationVisitor)

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::raw::{RawRequirements, Source};
-use super::{source, ConfigError, Problems};
+use super::{ConfigError, Problems, source};
 
 /// One requirement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,10 @@ impl Catalogue {
         let raw: RawRequirements = source::deserialize_all(file, &value, &index)?;
         let mut problems = Problems::new(file, &index);
         if raw.kind != "requirements" {
-            problems.push("kind", format!("expected `requirements`, found `{}`", raw.kind));
+            problems.push(
+                "kind",
+                format!("expected `requirements`, found `{}`", raw.kind),
+            );
         }
         let mut requirements = BTreeMap::new();
         for (id, r) in raw.requirements.unwrap_or_default() {
@@ -54,8 +57,19 @@ impl Catalogue {
                 problems.push(path, "a seed requirement names its `reference` file");
                 continue;
             }
-            requirements.insert(id, Requirement { token, text, source, reference: r.reference });
+            requirements.insert(
+                id,
+                Requirement {
+                    token,
+                    text,
+                    source,
+                    reference: r.reference,
+                },
+            );
         }
-        problems.finish(Catalogue { file: file.to_path_buf(), requirements })
+        problems.finish(Catalogue {
+            file: file.to_path_buf(),
+            requirements,
+        })
     }
 }

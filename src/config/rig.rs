@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use super::raw::{RawOptics, RawRig, RawSim};
 use super::token::{OtpKind, TokenProfile};
-use super::{source, ConfigError, Problems};
+use super::{ConfigError, Problems, source};
 
 /// Which backends drive the bench.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -269,7 +269,9 @@ impl RigConfig {
         };
         let mut problems = Problems::new(file, &index);
         let rig = validate(file, base, raw, profile, &mut problems);
-        problems.finish(rig)?.ok_or_else(|| unreachable_missing(file))
+        problems
+            .finish(rig)?
+            .ok_or_else(|| unreachable_missing(file))
     }
 }
 
@@ -290,7 +292,10 @@ fn encoding(text: Option<&str>, path: &str, problems: &mut Problems<'_>) -> Secr
         None | Some("base32") => SecretEncoding::Base32,
         Some("hex") => SecretEncoding::Hex,
         Some(other) => {
-            problems.push(path, format!("unknown encoding `{other}`, expected base32 or hex"));
+            problems.push(
+                path,
+                format!("unknown encoding `{other}`, expected base32 or hex"),
+            );
             SecretEncoding::Base32
         }
     }
@@ -306,14 +311,19 @@ fn validate(
     if raw.kind != "rig" {
         problems.push("kind", format!("expected `rig`, found `{}`", raw.kind));
     }
-    let name = raw
-        .name
-        .unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    let name = raw.name.unwrap_or_else(|| {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
     let backend = match raw.backend.as_deref() {
         Some("sim") => Backend::Sim,
         Some("lab") => Backend::Lab,
         Some(other) => {
-            problems.push("backend", format!("unknown backend `{other}`, expected sim or lab"));
+            problems.push(
+                "backend",
+                format!("unknown backend `{other}`, expected sim or lab"),
+            );
             Backend::Sim
         }
         None => {
@@ -329,7 +339,13 @@ fn validate(
     if let Some(kind) = &raw_token.kind
         && *kind != profile.name
     {
-        problems.push("token.kind", format!("`{kind}` differs from the profile's name `{}`", profile.name));
+        problems.push(
+            "token.kind",
+            format!(
+                "`{kind}` differs from the profile's name `{}`",
+                profile.name
+            ),
+        );
     }
     let serial = raw_token.serial.unwrap_or_else(|| {
         problems.push("token", "missing `serial`");
@@ -355,7 +371,9 @@ fn validate(
         _ => "properties",
     };
     let oracle = match raw_token.oracle.as_deref().unwrap_or(default_oracle) {
-        "totp" => OracleChoice::Totp { drift_window: raw_token.drift_window.unwrap_or(1) },
+        "totp" => OracleChoice::Totp {
+            drift_window: raw_token.drift_window.unwrap_or(1),
+        },
         "hotp" => OracleChoice::Hotp {
             counter_file: raw_token.counter_file.map(|p| base.join(p)),
             counter: raw_token.counter.unwrap_or(0),
@@ -364,45 +382,92 @@ fn validate(
         "external" => match raw_token.external {
             Some(argv) if !argv.is_empty() => OracleChoice::External { argv },
             _ => {
-                problems.push("token", "oracle `external` needs `external: [command, args...]`");
+                problems.push(
+                    "token",
+                    "oracle `external` needs `external: [command, args...]`",
+                );
                 OracleChoice::Properties
             }
         },
         other => {
-            problems.push("token.oracle", format!("unknown oracle `{other}`, expected totp, hotp, properties or external"));
+            problems.push(
+                "token.oracle",
+                format!("unknown oracle `{other}`, expected totp, hotp, properties or external"),
+            );
             OracleChoice::Properties
         }
     };
-    if matches!(oracle, OracleChoice::Totp { .. } | OracleChoice::Hotp { .. }) && secret.is_none() {
-        problems.push("token", format!("oracle `{}` needs `secret`", oracle.name()));
+    if matches!(
+        oracle,
+        OracleChoice::Totp { .. } | OracleChoice::Hotp { .. }
+    ) && secret.is_none()
+    {
+        problems.push(
+            "token",
+            format!("oracle `{}` needs `secret`", oracle.name()),
+        );
     }
     let raw_camera = raw.camera;
     let camera = match raw_camera {
         Some(c) => {
             let fps = c.fps.unwrap_or(15.0);
             if !(1.0..=240.0).contains(&fps) {
-                problems.push("camera.fps", format!("{fps} frames per second is outside 1 to 240"));
+                problems.push(
+                    "camera.fps",
+                    format!("{fps} frames per second is outside 1 to 240"),
+                );
             }
             let stable_frames = c.stable_frames.unwrap_or(3);
             if stable_frames == 0 {
-                problems.push("camera.stable_frames", "at least one frame must make a display event");
+                problems.push(
+                    "camera.stable_frames",
+                    "at least one frame must make a display event",
+                );
             }
             let (width, height) = (c.width.unwrap_or(640), c.height.unwrap_or(480));
-            let lcd_region = c.lcd_region.map(|r| PixelRect { x: r.x, y: r.y, width: r.width, height: r.height });
+            let lcd_region = c.lcd_region.map(|r| PixelRect {
+                x: r.x,
+                y: r.y,
+                width: r.width,
+                height: r.height,
+            });
             if let Some(r) = lcd_region
-                && (r.x + r.width > width || r.y + r.height > height || r.width == 0 || r.height == 0)
+                && (r.x + r.width > width
+                    || r.y + r.height > height
+                    || r.width == 0
+                    || r.height == 0)
             {
-                problems.push("camera.lcd_region", format!("the region lies outside the {width}×{height} frame or is empty"));
+                problems.push(
+                    "camera.lcd_region",
+                    format!("the region lies outside the {width}×{height} frame or is empty"),
+                );
             }
-            CameraConfig { device: c.device, fps, width, height, lcd_region, stable_frames }
+            CameraConfig {
+                device: c.device,
+                fps,
+                width,
+                height,
+                lcd_region,
+                stable_frames,
+            }
         }
         None => {
             problems.push(".", "missing `camera`");
-            CameraConfig { device: None, fps: 15.0, width: 640, height: 480, lcd_region: None, stable_frames: 3 }
+            CameraConfig {
+                device: None,
+                fps: 15.0,
+                width: 640,
+                height: 480,
+                lcd_region: None,
+                stable_frames: 3,
+            }
         }
     };
     if camera.lcd_region.is_none() {
-        problems.push("camera", "missing `lcd_region` (this version of the LCD reader needs the digits' region)");
+        problems.push(
+            "camera",
+            "missing `lcd_region` (this version of the LCD reader needs the digits' region)",
+        );
     }
     let relays = match raw.relays {
         Some(r) => {
@@ -411,7 +476,11 @@ fn validate(
                 if !profile.buttons.contains(&button) {
                     problems.push(
                         format!("relays.buttons.{button}"),
-                        format!("`{button}` is not a button of {} ({})", profile.name, profile.buttons.join(", ")),
+                        format!(
+                            "`{button}` is not a button of {} ({})",
+                            profile.name,
+                            profile.buttons.join(", ")
+                        ),
                     );
                 }
                 let has_sense = match backend {
@@ -433,7 +502,10 @@ fn validate(
             }
             for button in &profile.buttons {
                 if !buttons.contains_key(button) {
-                    problems.push("relays.buttons", format!("no relay for the token's button `{button}`"));
+                    problems.push(
+                        "relays.buttons",
+                        format!("no relay for the token's button `{button}`"),
+                    );
                 }
             }
             RelaysConfig {
@@ -445,14 +517,25 @@ fn validate(
         }
         None => {
             problems.push(".", "missing `relays`");
-            RelaysConfig { board: None, device: None, settle: Duration::from_millis(30), buttons: BTreeMap::new() }
+            RelaysConfig {
+                board: None,
+                device: None,
+                settle: Duration::from_millis(30),
+                buttons: BTreeMap::new(),
+            }
         }
     };
-    let console = raw.console.map(|c| ConsoleConfig { device: c.device, baud: c.baud.unwrap_or(115_200) });
+    let console = raw.console.map(|c| ConsoleConfig {
+        device: c.device,
+        baud: c.baud.unwrap_or(115_200),
+    });
     let sim = match (backend, raw.sim) {
         (Backend::Sim, sim) => Some(validate_sim(sim, problems)),
         (Backend::Lab, Some(_)) => {
-            problems.push("sim", "a `sim` section belongs to a rig with `backend: sim`");
+            problems.push(
+                "sim",
+                "a `sim` section belongs to a rig with `backend: sim`",
+            );
             None
         }
         (Backend::Lab, None) => None,
@@ -461,7 +544,12 @@ fn validate(
         name,
         file: file.to_path_buf(),
         backend,
-        token: RigToken { profile, serial, secret, oracle },
+        token: RigToken {
+            profile,
+            serial,
+            secret,
+            oracle,
+        },
         camera,
         relays,
         console,
@@ -478,13 +566,18 @@ fn validate_sim(raw: Option<RawSim>, problems: &mut Problems<'_>) -> SimConfig {
         optics: None,
         rig_faults: None,
     });
-    let start_utc = raw.start_utc.and_then(|text| match humantime::parse_rfc3339(&text) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            problems.push("sim.start_utc", format!("invalid RFC 3339 time `{text}`: {e}"));
-            None
-        }
-    });
+    let start_utc = raw
+        .start_utc
+        .and_then(|text| match humantime::parse_rfc3339(&text) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                problems.push(
+                    "sim.start_utc",
+                    format!("invalid RFC 3339 time `{text}`: {e}"),
+                );
+                None
+            }
+        });
     let optics = optics(raw.optics);
     let mut rig_faults = Vec::new();
     for (i, name) in raw.rig_faults.unwrap_or_default().iter().enumerate() {
@@ -492,21 +585,35 @@ fn validate_sim(raw: Option<RawSim>, problems: &mut Problems<'_>) -> SimConfig {
             Some((_, fault)) => rig_faults.push(*fault),
             None => {
                 let names: Vec<&str> = SimRigFault::ALL.iter().map(|(n, _)| *n).collect();
-                problems.push(format!("sim.rig_faults[{i}]"), format!("unknown rig fault `{name}`, expected one of {}", names.join(", ")));
+                problems.push(
+                    format!("sim.rig_faults[{i}]"),
+                    format!(
+                        "unknown rig fault `{name}`, expected one of {}",
+                        names.join(", ")
+                    ),
+                );
             }
         }
     }
     SimConfig {
         start_utc,
         relay_latency: raw.relay_latency.map_or(Duration::from_millis(8), |d| d.0),
-        display_latency: raw.display_latency.map_or(Duration::from_millis(60), |d| d.0),
+        display_latency: raw
+            .display_latency
+            .map_or(Duration::from_millis(60), |d| d.0),
         optics,
         rig_faults,
     }
 }
 
 fn optics(raw: Option<RawOptics>) -> OpticsConfig {
-    let raw = raw.unwrap_or(RawOptics { blur: None, noise: None, tilt_deg: None, light: None, gradient: None });
+    let raw = raw.unwrap_or(RawOptics {
+        blur: None,
+        noise: None,
+        tilt_deg: None,
+        light: None,
+        gradient: None,
+    });
     OpticsConfig {
         blur: raw.blur.unwrap_or(0.8),
         noise: raw.noise.unwrap_or(3.0),

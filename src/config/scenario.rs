@@ -7,7 +7,7 @@ use regex::Regex;
 
 use super::raw::{RawChord, RawPress, RawScenario, RawStep};
 use super::token::TokenProfile;
-use super::{source, ConfigError, Problems};
+use super::{ConfigError, Problems, source};
 
 /// What a display expectation wants to see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,8 +168,13 @@ impl Step {
     /// Every key the step (and any nested step) presses.
     pub fn keys(&self) -> Vec<(&str, &str)> {
         match &self.action {
-            StepAction::Press { button, .. } | StepAction::Hold { button, .. } => vec![(self.path.as_str(), button.as_str())],
-            StepAction::Chord { keys, .. } => keys.iter().map(|k| (self.path.as_str(), k.as_str())).collect(),
+            StepAction::Press { button, .. } | StepAction::Hold { button, .. } => {
+                vec![(self.path.as_str(), button.as_str())]
+            }
+            StepAction::Chord { keys, .. } => keys
+                .iter()
+                .map(|k| (self.path.as_str(), k.as_str()))
+                .collect(),
             StepAction::Repeat { steps, .. } => steps.iter().flat_map(Step::keys).collect(),
             _ => Vec::new(),
         }
@@ -217,14 +222,24 @@ impl Scenario {
     pub fn check_against(&self, profile: &TokenProfile) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if self.token != profile.name {
-            out.push(("token".to_string(), format!("written for `{}`, the rig holds `{}`", self.token, profile.name)));
+            out.push((
+                "token".to_string(),
+                format!(
+                    "written for `{}`, the rig holds `{}`",
+                    self.token, profile.name
+                ),
+            ));
         }
         for step in self.setup.iter().chain(&self.steps).chain(&self.teardown) {
             for (path, key) in step.keys() {
                 if !profile.buttons.iter().any(|b| b == key) {
                     out.push((
                         path.to_string(),
-                        format!("`{key}` is not a button of {} ({})", profile.name, profile.buttons.join(", ")),
+                        format!(
+                            "`{key}` is not a button of {} ({})",
+                            profile.name,
+                            profile.buttons.join(", ")
+                        ),
                     ));
                 }
             }
@@ -237,9 +252,11 @@ fn validate(file: &Path, raw: RawScenario, problems: &mut Problems<'_>) -> Scena
     if raw.kind != "scenario" {
         problems.push("kind", format!("expected `scenario`, found `{}`", raw.kind));
     }
-    let name = raw
-        .name
-        .unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    let name = raw.name.unwrap_or_else(|| {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
     let token = raw.token.unwrap_or_else(|| {
         problems.push(".", "missing `token` (the token kind the scenario is for)");
         String::new()
@@ -254,7 +271,16 @@ fn validate(file: &Path, raw: RawScenario, problems: &mut Problems<'_>) -> Scena
         }
     };
     let teardown = steps("teardown", raw.teardown.unwrap_or_default(), problems);
-    Scenario { name, file: file.to_path_buf(), description: raw.description, token, verifies, setup, steps: body, teardown }
+    Scenario {
+        name,
+        file: file.to_path_buf(),
+        description: raw.description,
+        token,
+        verifies,
+        setup,
+        steps: body,
+        teardown,
+    }
 }
 
 fn steps(prefix: &str, raw: Vec<RawStep>, problems: &mut Problems<'_>) -> Vec<Step> {
@@ -272,7 +298,10 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
     if let Some(press) = raw.press {
         actions.push(match press {
             RawPress::Key(button) => StepAction::Press { button, hold: None },
-            RawPress::Full(full) => StepAction::Press { button: full.button, hold: full.hold.map(|d| d.0) },
+            RawPress::Full(full) => StepAction::Press {
+                button: full.button,
+                hold: full.hold.map(|d| d.0),
+            },
         });
     }
     if let Some(chord) = raw.chord {
@@ -281,14 +310,20 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
             RawChord::Full(full) => (full.keys, full.hold.map(|d| d.0)),
         };
         if keys.len() < 2 {
-            problems.push(format!("{path}.chord"), "a chord needs at least two keys, the modifier first");
+            problems.push(
+                format!("{path}.chord"),
+                "a chord needs at least two keys, the modifier first",
+            );
             bad = true;
         }
         actions.push(StepAction::Chord { keys, hold });
     }
     if let Some(hold) = raw.hold {
         match (hold.button, hold.duration) {
-            (Some(button), Some(duration)) => actions.push(StepAction::Hold { button, duration: duration.0 }),
+            (Some(button), Some(duration)) => actions.push(StepAction::Hold {
+                button,
+                duration: duration.0,
+            }),
             _ => {
                 problems.push(format!("{path}.hold"), "needs `button` and `for`");
                 bad = true;
@@ -299,7 +334,9 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
         actions.push(StepAction::Wait(wait.0));
     }
     if let Some(start) = raw.wait_for_step_start {
-        actions.push(StepAction::WaitForStepStart { margin: start.margin.map_or(Duration::from_millis(200), |d| d.0) });
+        actions.push(StepAction::WaitForStepStart {
+            margin: start.margin.map_or(Duration::from_millis(200), |d| d.0),
+        });
     }
     if let Some(expect) = raw.expect_display {
         let shows = match expect.shows.as_deref() {
@@ -314,7 +351,9 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
             Some(other) => {
                 problems.push(
                     format!("{path}.expect_display.shows"),
-                    format!("`{other}` is not oracle, same, different, any, blank or a string of digits"),
+                    format!(
+                        "`{other}` is not oracle, same, different, any, blank or a string of digits"
+                    ),
                 );
                 None
             }
@@ -333,13 +372,20 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
     }
     if let Some(off) = raw.expect_off {
         match (off.within, off.after_release, off.tolerance) {
-            (Some(within), None, None) => actions.push(StepAction::ExpectOff(OffExpectation::Within(within.0))),
-            (None, after, tolerance) => actions.push(StepAction::ExpectOff(OffExpectation::AfterRelease {
-                after: after.map(|d| d.0),
-                tolerance: tolerance.map(|d| d.0),
-            })),
+            (Some(within), None, None) => {
+                actions.push(StepAction::ExpectOff(OffExpectation::Within(within.0)))
+            }
+            (None, after, tolerance) => {
+                actions.push(StepAction::ExpectOff(OffExpectation::AfterRelease {
+                    after: after.map(|d| d.0),
+                    tolerance: tolerance.map(|d| d.0),
+                }))
+            }
             (Some(_), _, _) => {
-                problems.push(format!("{path}.expect_off"), "give `within`, or `after_release` with `tolerance`, not both");
+                problems.push(
+                    format!("{path}.expect_off"),
+                    "give `within`, or `after_release` with `tolerance`, not both",
+                );
                 bad = true;
             }
         }
@@ -352,7 +398,10 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
                 since_scenario_start: log.since_scenario_start.unwrap_or(false),
             }),
             Some(Err(e)) => {
-                problems.push(format!("{path}.expect_log.matches"), format!("invalid pattern: {e}"));
+                problems.push(
+                    format!("{path}.expect_log.matches"),
+                    format!("invalid pattern: {e}"),
+                );
                 bad = true;
             }
             None => {
@@ -368,7 +417,9 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
             Some(other) => {
                 problems.push(
                     format!("{path}.measure.quantity"),
-                    format!("unknown quantity `{other}`, expected press_to_display or release_to_off"),
+                    format!(
+                        "unknown quantity `{other}`, expected press_to_display or release_to_off"
+                    ),
                 );
                 None
             }
@@ -378,7 +429,10 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
             }
         };
         if measure.min.is_none() && measure.max.is_none() {
-            problems.push(format!("{path}.measure"), "give `min`, `max` or both: a measurement needs limits");
+            problems.push(
+                format!("{path}.measure"),
+                "give `min`, `max` or both: a measurement needs limits",
+            );
             bad = true;
         }
         match quantity {
@@ -397,7 +451,9 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
             0
         });
         let inner = match repeat.steps {
-            Some(list) if !list.is_empty() => steps(&format!("{path}.repeat.steps"), list, problems),
+            Some(list) if !list.is_empty() => {
+                steps(&format!("{path}.repeat.steps"), list, problems)
+            }
             _ => {
                 problems.push(format!("{path}.repeat"), "missing `steps` (at least one)");
                 Vec::new()
@@ -406,23 +462,35 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
         if times == 0 {
             bad = true;
         }
-        actions.push(StepAction::Repeat { times, steps: inner });
+        actions.push(StepAction::Repeat {
+            times,
+            steps: inner,
+        });
     }
     if let Some(off) = raw.power_off {
-        actions.push(StepAction::PowerOff { within: off.within.map_or(Duration::from_secs(2), |d| d.0) });
+        actions.push(StepAction::PowerOff {
+            within: off.within.map_or(Duration::from_secs(2), |d| d.0),
+        });
     }
     if bad {
         return None;
     }
     match actions.len() {
-        1 => actions.pop().map(|action| Step { path: path.to_string(), name: raw.name, action }),
+        1 => actions.pop().map(|action| Step {
+            path: path.to_string(),
+            name: raw.name,
+            action,
+        }),
         0 => {
             problems.push(path, format!("a step needs one action: {STEP_KINDS}"));
             None
         }
         _ => {
             let kinds: Vec<&str> = actions.iter().map(StepAction::kind).collect();
-            problems.push(path, format!("one action per step, found {}", kinds.join(" and ")));
+            problems.push(
+                path,
+                format!("one action per step, found {}", kinds.join(" and ")),
+            );
             None
         }
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::raw::{RawCell, RawToken, Source};
-use super::{source, ConfigError, Problems};
+use super::{ConfigError, Problems, source};
 
 /// What kind of OTP the token makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -152,7 +152,9 @@ impl TokenProfile {
     /// The input (a key or chord, e.g. `red` or `red+0`) that switches the token off when on.
     pub fn off_input(&self) -> Option<&str> {
         let row = self.table.get("on")?;
-        row.iter().find(|(_, cell)| cell.action == Action::PowerOff).map(|(input, _)| input.as_str())
+        row.iter()
+            .find(|(_, cell)| cell.action == Action::PowerOff)
+            .map(|(input, _)| input.as_str())
     }
 
     /// Reads and validates a profile file.
@@ -190,7 +192,10 @@ fn validate(file: &Path, raw: RawToken, problems: &mut Problems<'_>) -> TokenPro
                 Some("event") => OtpKind::Event,
                 Some("unknown") => OtpKind::Unknown,
                 Some(other) => {
-                    problems.push("otp.kind", format!("unknown OTP kind `{other}`, expected time, event or unknown"));
+                    problems.push(
+                        "otp.kind",
+                        format!("unknown OTP kind `{other}`, expected time, event or unknown"),
+                    );
                     OtpKind::Unknown
                 }
             };
@@ -199,7 +204,10 @@ fn validate(file: &Path, raw: RawToken, problems: &mut Problems<'_>) -> TokenPro
                 Some("sha256") => OtpAlgorithm::Sha256,
                 Some("sha512") => OtpAlgorithm::Sha512,
                 Some(other) => {
-                    problems.push("otp.algorithm", format!("unknown algorithm `{other}`, expected sha1, sha256 or sha512"));
+                    problems.push(
+                        "otp.algorithm",
+                        format!("unknown algorithm `{other}`, expected sha1, sha256 or sha512"),
+                    );
                     OtpAlgorithm::Sha1
                 }
             };
@@ -209,9 +217,18 @@ fn validate(file: &Path, raw: RawToken, problems: &mut Problems<'_>) -> TokenPro
             }
             let step = otp.step.map_or(Duration::from_secs(30), |d| d.0);
             if step.as_secs() == 0 || step.subsec_nanos() != 0 {
-                problems.push("otp.step", "the time step must be a whole number of seconds, at least 1s");
+                problems.push(
+                    "otp.step",
+                    "the time step must be a whole number of seconds, at least 1s",
+                );
             }
-            OtpSpec { kind, step, digits, algorithm, source: otp.source.unwrap_or(Source::Assumed) }
+            OtpSpec {
+                kind,
+                step,
+                digits,
+                algorithm,
+                source: otp.source.unwrap_or(Source::Assumed),
+            }
         }
         None => {
             problems.push(".", "missing `otp`");
@@ -241,8 +258,16 @@ fn validate(file: &Path, raw: RawToken, problems: &mut Problems<'_>) -> TokenPro
         }
     });
     let timing = Timing {
-        press: raw.timing.as_ref().and_then(|t| t.press).map_or(Duration::from_millis(150), |d| d.0),
-        chord_gap: raw.timing.as_ref().and_then(|t| t.chord_gap).map_or(Duration::from_millis(80), |d| d.0),
+        press: raw
+            .timing
+            .as_ref()
+            .and_then(|t| t.press)
+            .map_or(Duration::from_millis(150), |d| d.0),
+        chord_gap: raw
+            .timing
+            .as_ref()
+            .and_then(|t| t.chord_gap)
+            .map_or(Duration::from_millis(80), |d| d.0),
     };
     let mut table = BTreeMap::new();
     let raw_table = raw.table.unwrap_or_else(|| {
@@ -259,7 +284,13 @@ fn validate(file: &Path, raw: RawToken, problems: &mut Problems<'_>) -> TokenPro
             let path = format!("table.{state}.{input}");
             for key in input.split('+') {
                 if !buttons.iter().any(|b| b == key) {
-                    problems.push(&path, format!("`{key}` is not one of the token's buttons ({})", buttons.join(", ")));
+                    problems.push(
+                        &path,
+                        format!(
+                            "`{key}` is not one of the token's buttons ({})",
+                            buttons.join(", ")
+                        ),
+                    );
                 }
             }
             if let Some(cell) = validate_cell(&path, cell, &states, problems) {
@@ -284,17 +315,42 @@ fn validate(file: &Path, raw: RawToken, problems: &mut Problems<'_>) -> TokenPro
             problems.push(&path, "missing `source` (seed or assumed)");
             continue;
         };
-        facts.insert(key, Fact { value, source, note: fact.note });
+        facts.insert(
+            key,
+            Fact {
+                value,
+                source,
+                note: fact.note,
+            },
+        );
     }
-    TokenProfile { name, file: file.to_path_buf(), buttons, otp, display_digits, auto_off, timing, table, facts }
+    TokenProfile {
+        name,
+        file: file.to_path_buf(),
+        buttons,
+        otp,
+        display_digits,
+        auto_off,
+        timing,
+        table,
+        facts,
+    }
 }
 
-fn validate_cell(path: &str, cell: RawCell, states: &[String], problems: &mut Problems<'_>) -> Option<Cell> {
+fn validate_cell(
+    path: &str,
+    cell: RawCell,
+    states: &[String],
+    problems: &mut Problems<'_>,
+) -> Option<Cell> {
     let action = match cell.action.as_deref() {
         Some(text) => match Action::parse(text) {
             Some(action) => action,
             None => {
-                problems.push(format!("{path}.action"), format!("unknown action `{text}`, expected one of {}", Action::NAMES));
+                problems.push(
+                    format!("{path}.action"),
+                    format!("unknown action `{text}`, expected one of {}", Action::NAMES),
+                );
                 return None;
             }
         },
@@ -306,7 +362,13 @@ fn validate_cell(path: &str, cell: RawCell, states: &[String], problems: &mut Pr
     let next = match cell.next {
         Some(next) if states.contains(&next) => next,
         Some(next) => {
-            problems.push(format!("{path}.next"), format!("`{next}` is not a state of the table ({})", states.join(", ")));
+            problems.push(
+                format!("{path}.next"),
+                format!(
+                    "`{next}` is not a state of the table ({})",
+                    states.join(", ")
+                ),
+            );
             return None;
         }
         None => {
@@ -319,7 +381,16 @@ fn validate_cell(path: &str, cell: RawCell, states: &[String], problems: &mut Pr
         return None;
     };
     if source == Source::Assumed && cell.note.is_none() {
-        problems.push(path, "an assumed cell needs a `note` saying what was chosen and why");
+        problems.push(
+            path,
+            "an assumed cell needs a `note` saying what was chosen and why",
+        );
     }
-    Some(Cell { action, next, source, requirement: cell.requirement, note: cell.note })
+    Some(Cell {
+        action,
+        next,
+        source,
+        requirement: cell.requirement,
+        note: cell.note,
+    })
 }

@@ -46,7 +46,12 @@ pub struct DisplayTracker {
 impl DisplayTracker {
     /// A tracker emitting an event after `needed` agreeing frames (at least 1).
     pub fn new(needed: u32) -> Self {
-        Self { needed: needed.max(1), current: None, candidate: None, last_at: None }
+        Self {
+            needed: needed.max(1),
+            current: None,
+            candidate: None,
+            last_at: None,
+        }
     }
 
     /// The stable reading, if any yet.
@@ -55,7 +60,11 @@ impl DisplayTracker {
     }
 
     /// Feeds one frame and its reading; returns the event it completes, if any.
-    pub fn push(&mut self, frame: &Frame, read: LcdRead) -> Result<Option<DisplayEvent>, StaleFrame> {
+    pub fn push(
+        &mut self,
+        frame: &Frame,
+        read: LcdRead,
+    ) -> Result<Option<DisplayEvent>, StaleFrame> {
         if self.last_at.is_some_and(|last| frame.captured_at <= last) {
             return Err(StaleFrame { seq: frame.seq });
         }
@@ -82,7 +91,11 @@ impl DisplayTracker {
                 self.candidate = Some((event, 1));
             }
         }
-        if self.candidate.as_ref().is_some_and(|(_, count)| *count >= self.needed) {
+        if self
+            .candidate
+            .as_ref()
+            .is_some_and(|(_, count)| *count >= self.needed)
+        {
             let event = self.candidate.take().map(|(event, _)| event);
             self.current = event.as_ref().map(|e| e.reading.clone());
             return Ok(event);
@@ -102,11 +115,21 @@ mod tests {
     use super::*;
 
     fn frame(seq: u64, at: Instant) -> Frame {
-        Frame { seq, captured_at: at, image: Arc::new(GrayImage::new(1, 1)) }
+        Frame {
+            seq,
+            captured_at: at,
+            image: Arc::new(GrayImage::new(1, 1)),
+        }
     }
 
     fn read(reading: LcdReading) -> LcdRead {
-        LcdRead { reading, confidence: 0.9, digits: Vec::new(), sharpness: 1.0, contrast: 1.0 }
+        LcdRead {
+            reading,
+            confidence: 0.9,
+            digits: Vec::new(),
+            sharpness: 1.0,
+            contrast: 1.0,
+        }
     }
 
     #[test]
@@ -115,16 +138,52 @@ mod tests {
         let mut tracker = DisplayTracker::new(3);
         let code = LcdReading::Code("123456".into());
         let ms = |n| t0 + Duration::from_millis(n);
-        assert!(tracker.push(&frame(1, ms(0)), read(LcdReading::Blank)).unwrap().is_none());
-        assert!(tracker.push(&frame(2, ms(66)), read(LcdReading::Blank)).unwrap().is_none());
-        let blank = tracker.push(&frame(3, ms(133)), read(LcdReading::Blank)).unwrap().unwrap();
+        assert!(
+            tracker
+                .push(&frame(1, ms(0)), read(LcdReading::Blank))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            tracker
+                .push(&frame(2, ms(66)), read(LcdReading::Blank))
+                .unwrap()
+                .is_none()
+        );
+        let blank = tracker
+            .push(&frame(3, ms(133)), read(LcdReading::Blank))
+            .unwrap()
+            .unwrap();
         assert_eq!(blank.first_frame_at, ms(0));
-        assert!(tracker.push(&frame(4, ms(200)), read(code.clone())).unwrap().is_none());
+        assert!(
+            tracker
+                .push(&frame(4, ms(200)), read(code.clone()))
+                .unwrap()
+                .is_none()
+        );
         // A flicker back to blank resets the candidate.
-        assert!(tracker.push(&frame(5, ms(266)), read(LcdReading::Blank)).unwrap().is_none());
-        assert!(tracker.push(&frame(6, ms(333)), read(code.clone())).unwrap().is_none());
-        assert!(tracker.push(&frame(7, ms(400)), read(code.clone())).unwrap().is_none());
-        let shown = tracker.push(&frame(8, ms(466)), read(code.clone())).unwrap().unwrap();
+        assert!(
+            tracker
+                .push(&frame(5, ms(266)), read(LcdReading::Blank))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            tracker
+                .push(&frame(6, ms(333)), read(code.clone()))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            tracker
+                .push(&frame(7, ms(400)), read(code.clone()))
+                .unwrap()
+                .is_none()
+        );
+        let shown = tracker
+            .push(&frame(8, ms(466)), read(code.clone()))
+            .unwrap()
+            .unwrap();
         assert_eq!(shown.reading, code);
         assert_eq!(shown.first_frame_at, ms(333));
         assert_eq!(shown.confirmed_at, ms(466));
@@ -135,7 +194,17 @@ mod tests {
     fn older_frames_are_rejected() {
         let t0 = Instant::now();
         let mut tracker = DisplayTracker::new(1);
-        tracker.push(&frame(2, t0 + Duration::from_millis(10)), read(LcdReading::Blank)).unwrap();
-        assert_eq!(tracker.push(&frame(1, t0), read(LcdReading::Blank)).unwrap_err(), StaleFrame { seq: 1 });
+        tracker
+            .push(
+                &frame(2, t0 + Duration::from_millis(10)),
+                read(LcdReading::Blank),
+            )
+            .unwrap();
+        assert_eq!(
+            tracker
+                .push(&frame(1, t0), read(LcdReading::Blank))
+                .unwrap_err(),
+            StaleFrame { seq: 1 }
+        );
     }
 }

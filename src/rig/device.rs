@@ -16,7 +16,11 @@ pub struct DeviceId {
 impl DeviceId {
     /// A device id of the given kind, role and address.
     pub fn new(kind: &'static str, role: impl Into<String>, address: impl Into<String>) -> Self {
-        Self { kind, role: role.into(), address: address.into() }
+        Self {
+            kind,
+            role: role.into(),
+            address: address.into(),
+        }
     }
 }
 

@@ -37,9 +37,16 @@ impl Context {
     async fn key_down(&self, button: &str) -> Result<Option<String>, StepResult> {
         let at = Instant::now();
         self.set_relay(button, true).map_err(StepResult::error)?;
-        self.sleep(self.timing.relay_settle).await.map_err(Interrupted::into_result)?;
+        self.sleep(self.timing.relay_settle)
+            .await
+            .map_err(Interrupted::into_result)?;
         let confirmed = self.sense(button).map_err(StepResult::error)?;
-        self.timeline.push_action(KeyAction { at, button: button.to_string(), closed: true, confirmed });
+        self.timeline.push_action(KeyAction {
+            at,
+            button: button.to_string(),
+            closed: true,
+            confirmed,
+        });
         if confirmed == Some(false) {
             return Err(StepResult::error(format!(
                 "{}: the contact of button \"{button}\" did not close (sense line reads open {} ms after energising)",
@@ -53,7 +60,12 @@ impl Context {
     fn key_up(&self, button: &str) -> Result<(), StepResult> {
         let at = Instant::now();
         self.set_relay(button, false).map_err(StepResult::error)?;
-        self.timeline.push_action(KeyAction { at, button: button.to_string(), closed: false, confirmed: None });
+        self.timeline.push_action(KeyAction {
+            at,
+            button: button.to_string(),
+            closed: false,
+            confirmed: None,
+        });
         Ok(())
     }
 
@@ -62,7 +74,9 @@ impl Context {
         let hold = hold.unwrap_or(self.profile.timing.press);
         let result = async {
             self.key_down(button).await?;
-            self.sleep(hold.saturating_sub(self.timing.relay_settle)).await.map_err(Interrupted::into_result)?;
+            self.sleep(hold.saturating_sub(self.timing.relay_settle))
+                .await
+                .map_err(Interrupted::into_result)?;
             self.key_up(button)
         }
         .await;
@@ -81,7 +95,9 @@ impl Context {
                 }
                 self.key_down(key).await?;
             }
-            self.sleep(hold.saturating_sub(self.timing.relay_settle)).await.map_err(Interrupted::into_result)?;
+            self.sleep(hold.saturating_sub(self.timing.relay_settle))
+                .await
+                .map_err(Interrupted::into_result)?;
             for (i, key) in keys.iter().rev().enumerate() {
                 if i > 0 {
                     self.sleep(gap).await.map_err(Interrupted::into_result)?;
@@ -102,7 +118,10 @@ impl Context {
             Err(failure) => {
                 for key in keys {
                     if let Err(e) = self.set_relay(key, false) {
-                        return StepResult::error(format!("{e} (while releasing after: {})", failure.message.unwrap_or_default()));
+                        return StepResult::error(format!(
+                            "{e} (while releasing after: {})",
+                            failure.message.unwrap_or_default()
+                        ));
                     }
                 }
                 failure

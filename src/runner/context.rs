@@ -7,10 +7,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::Outcome;
 use super::evidence::EvidenceWriter;
 use super::record::{Evidence, Measurement};
 use super::timeline::{Entries, Timeline};
-use super::Outcome;
 use crate::config::token::TokenProfile;
 use crate::oracle::Oracle;
 use crate::rig::{Clock, Frame, SharedButtons};
@@ -56,27 +56,47 @@ pub struct StepResult {
 impl StepResult {
     /// A pass with nothing to say.
     pub fn pass() -> Self {
-        Self { outcome: Outcome::Pass, message: None, measurements: Vec::new(), frames: Vec::new() }
+        Self {
+            outcome: Outcome::Pass,
+            message: None,
+            measurements: Vec::new(),
+            frames: Vec::new(),
+        }
     }
 
     /// A pass with a note.
     pub fn pass_with(message: impl Into<String>) -> Self {
-        Self { message: Some(message.into()), ..Self::pass() }
+        Self {
+            message: Some(message.into()),
+            ..Self::pass()
+        }
     }
 
     /// The token misbehaved.
     pub fn fail(message: impl Into<String>) -> Self {
-        Self { outcome: Outcome::Fail, message: Some(message.into()), ..Self::pass() }
+        Self {
+            outcome: Outcome::Fail,
+            message: Some(message.into()),
+            ..Self::pass()
+        }
     }
 
     /// The rig broke.
     pub fn error(message: impl Into<String>) -> Self {
-        Self { outcome: Outcome::Error, message: Some(message.into()), ..Self::pass() }
+        Self {
+            outcome: Outcome::Error,
+            message: Some(message.into()),
+            ..Self::pass()
+        }
     }
 
     /// The operator stopped the run.
     pub fn aborted() -> Self {
-        Self { outcome: Outcome::Aborted, message: Some("aborted by the operator".into()), ..Self::pass() }
+        Self {
+            outcome: Outcome::Aborted,
+            message: Some("aborted by the operator".into()),
+            ..Self::pass()
+        }
     }
 
     /// Adds a measurement; a value outside its limits turns a pass into a fail.
@@ -119,7 +139,9 @@ impl Interrupted {
     pub fn into_result(self) -> StepResult {
         match self {
             Interrupted::Aborted => StepResult::aborted(),
-            Interrupted::Source(message) | Interrupted::NoFrames(message) => StepResult::error(message),
+            Interrupted::Source(message) | Interrupted::NoFrames(message) => {
+                StepResult::error(message)
+            }
         }
     }
 }
@@ -159,7 +181,11 @@ impl Context {
     }
 
     /// Saves a result's frames as evidence.
-    pub fn save_evidence(&mut self, label: &str, frames: &[(Frame, String)]) -> (Vec<Evidence>, Option<String>) {
+    pub fn save_evidence(
+        &mut self,
+        label: &str,
+        frames: &[(Frame, String)],
+    ) -> (Vec<Evidence>, Option<String>) {
         let mut saved = Vec::new();
         let mut problem = None;
         for (frame, caption) in frames {

@@ -17,37 +17,74 @@ pub struct EvidenceError {
     pub message: String,
 }
 
-/// Saves frames into a run's `evidence/` folder, numbering them in order.
+/// Saves one scenario's frames into `evidence/<scenario>/` of its run, numbering them in order.
 #[derive(Debug)]
 pub struct EvidenceWriter {
     run_dir: Option<PathBuf>,
+    folder: String,
     next: u32,
 }
 
+/// A file-name-safe form of `text`: lowercase letters, digits and single dashes.
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
 impl EvidenceWriter {
-    /// Writes into `run_dir/evidence/`.
-    pub fn new(run_dir: &Path) -> Self {
-        Self { run_dir: Some(run_dir.to_path_buf()), next: 1 }
+    /// Writes into `run_dir/evidence/<scenario>/`.
+    pub fn new(run_dir: &Path, scenario: &str) -> Self {
+        Self {
+            run_dir: Some(run_dir.to_path_buf()),
+            folder: slug(scenario),
+            next: 1,
+        }
     }
 
     /// Keeps nothing (tests of other stages).
     pub fn discard() -> Self {
-        Self { run_dir: None, next: 1 }
+        Self {
+            run_dir: None,
+            folder: String::new(),
+            next: 1,
+        }
     }
 
     /// Saves `frame` as PNG and returns its record; `device_s` is its capture time.
-    pub fn save(&mut self, frame: &Frame, label: &str, caption: String, device_s: f64) -> Result<Evidence, EvidenceError> {
-        let slug: String = label
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-            .collect();
-        let name = format!("evidence/{:04}-{slug}.png", self.next);
+    pub fn save(
+        &mut self,
+        frame: &Frame,
+        label: &str,
+        caption: String,
+        device_s: f64,
+    ) -> Result<Evidence, EvidenceError> {
+        let name = format!(
+            "evidence/{}/{:04}-{}.png",
+            self.folder,
+            self.next,
+            slug(label)
+        );
         self.next += 1;
         let Some(run_dir) = &self.run_dir else {
-            return Ok(Evidence { path: name, sha256: String::new(), caption, captured_s: device_s });
+            return Ok(Evidence {
+                path: name,
+                sha256: String::new(),
+                caption,
+                captured_s: device_s,
+            });
         };
         let path = run_dir.join(&name);
-        let error = |message: String| EvidenceError { path: path.clone(), message };
+        let error = |message: String| EvidenceError {
+            path: path.clone(),
+            message,
+        };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| error(e.to_string()))?;
         }
@@ -57,7 +94,53 @@ impl EvidenceWriter {
             .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
             .map_err(|e| error(e.to_string()))?;
         std::fs::write(&path, &png).map_err(|e| error(e.to_string()))?;
-        let sha256 = Sha256::digest(&png).iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Evidence { path: name, sha256, caption, captured_s: device_s })
+        let sha256 = Sha256::digest(&png)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Evidence {
+            path: name,
+            sha256,
+            caption,
+            captured_s: device_s,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use image::GrayImage;
+    use tokio::time::Instant;
+
+    use super::*;
+
+    #[test]
+    fn frames_are_saved_per_scenario_with_their_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let frame = Frame {
+            seq: 1,
+            captured_at: Instant::now(),
+            image: Arc::new(GrayImage::new(4, 3)),
+        };
+        let mut a = EvidenceWriter::new(dir.path(), "Code equals oracle");
+        let mut b = EvidenceWriter::new(dir.path(), "auto-off");
+        let first = a
+            .save(&frame, "steps[0].repeat.steps[2]", "shown".into(), 1.0)
+            .unwrap();
+        let other = b.save(&frame, "steps[0]", "shown".into(), 2.0).unwrap();
+        assert_eq!(
+            first.path,
+            "evidence/code-equals-oracle/0001-steps-0-repeat-steps-2.png"
+        );
+        assert_eq!(other.path, "evidence/auto-off/0001-steps-0.png");
+        let bytes = std::fs::read(dir.path().join(&first.path)).unwrap();
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(digest, first.sha256);
     }
 }

@@ -19,16 +19,28 @@ use crate::perception::observation::DisplayEvent;
 /// Display events that can answer an expectation over `[start, deadline]`: the one in force at
 /// `start` and every later one starting by `deadline`.
 fn window(entries: &Entries, start: Instant, deadline: Instant) -> Vec<DisplayEvent> {
-    let first = entries.display.iter().rposition(|e| e.first_frame_at <= start).unwrap_or(0);
-    entries.display[first..].iter().filter(|e| e.first_frame_at <= deadline).cloned().collect()
+    let first = entries
+        .display
+        .iter()
+        .rposition(|e| e.first_frame_at <= start)
+        .unwrap_or(0);
+    entries.display[first..]
+        .iter()
+        .filter(|e| e.first_frame_at <= deadline)
+        .cloned()
+        .collect()
 }
 
 fn describe(reading: &LcdReading) -> String {
     match reading {
         LcdReading::Code(code) => format!("code {code}"),
         LcdReading::Blank => "a blank display".to_string(),
-        LcdReading::Unreadable(Unreadable::InvalidPattern(pattern)) => format!("a pattern that is no digit: {pattern}"),
-        LcdReading::Unreadable(Unreadable::NotFound) => "no display (not found in the frame)".to_string(),
+        LcdReading::Unreadable(Unreadable::InvalidPattern(pattern)) => {
+            format!("a pattern that is no digit: {pattern}")
+        }
+        LcdReading::Unreadable(Unreadable::NotFound) => {
+            "no display (not found in the frame)".to_string()
+        }
         LcdReading::Unreadable(Unreadable::Blurred) => "a blurred display".to_string(),
         LcdReading::Unreadable(Unreadable::OverExposed) => "an over-exposed display".to_string(),
     }
@@ -47,8 +59,13 @@ fn rig_error(reading: &LcdReading, device_s: f64) -> Option<StepResult> {
 
 /// The first blank event after `from` that follows a state that was not blank, with the last
 /// non-blank event before it.
-fn first_off_after(entries: &Entries, from: Instant) -> (bool, Option<(DisplayEvent, Option<DisplayEvent>)>) {
-    let mut on: Option<&DisplayEvent> = entries.display_at(from).filter(|e| e.reading != LcdReading::Blank);
+fn first_off_after(
+    entries: &Entries,
+    from: Instant,
+) -> (bool, Option<(DisplayEvent, Option<DisplayEvent>)>) {
+    let mut on: Option<&DisplayEvent> = entries
+        .display_at(from)
+        .filter(|e| e.reading != LcdReading::Blank);
     let mut was_on = on.is_some();
     for event in entries.display.iter().filter(|e| e.first_frame_at > from) {
         if event.reading == LcdReading::Blank {
@@ -98,7 +115,10 @@ impl Context {
                         judged.push(event.first_frame_at);
                         match self.judge(shows, &event).await {
                             Ok(pass) => return pass,
-                            Err(result) if result.outcome == super::Outcome::Error && event.reading != LcdReading::Blank => {
+                            Err(result)
+                                if result.outcome == super::Outcome::Error
+                                    && event.reading != LcdReading::Blank =>
+                            {
                                 if matches!(event.reading, LcdReading::Code(_)) {
                                     // The oracle itself failed: nothing more to learn by waiting.
                                     return result;
@@ -122,72 +142,143 @@ impl Context {
     }
 
     /// Judges one display event against `shows`: `Ok` a pass, `Err` why not (Fail or Error).
-    async fn judge(&mut self, shows: &Shows, event: &DisplayEvent) -> Result<StepResult, StepResult> {
+    async fn judge(
+        &mut self,
+        shows: &Shows,
+        event: &DisplayEvent,
+    ) -> Result<StepResult, StepResult> {
         let at = self.device_s(event.first_frame_at);
         let code = match &event.reading {
             LcdReading::Code(code) => code.clone(),
             LcdReading::Blank if *shows == Shows::Blank => {
-                return Ok(StepResult::pass_with(format!("display blank from {at:.3} s")).with_frame(&event.frame, "blank display"));
+                return Ok(
+                    StepResult::pass_with(format!("display blank from {at:.3} s"))
+                        .with_frame(&event.frame, "blank display"),
+                );
             }
             LcdReading::Blank => {
-                return Err(StepResult::fail(format!("display blank at {at:.3} s")).with_frame(&event.frame, "blank display"));
+                return Err(StepResult::fail(format!("display blank at {at:.3} s"))
+                    .with_frame(&event.frame, "blank display"));
             }
             reading => {
                 return Err(rig_error(reading, at).unwrap_or_else(|| {
-                    StepResult::fail(format!("display shows {} from {at:.3} s", describe(reading)))
-                        .with_frame(&event.frame, "invalid pattern")
+                    StepResult::fail(format!(
+                        "display shows {} from {at:.3} s",
+                        describe(reading)
+                    ))
+                    .with_frame(&event.frame, "invalid pattern")
                 }));
             }
         };
         let caption = format!("display shows {code}");
         let verdict = match shows {
-            Shows::Blank => Err(StepResult::fail(format!("display shows code {code} at {at:.3} s, expected it blank"))),
-            Shows::Oracle => match self.oracle.check(&code, self.utc_at(event.first_frame_at)).await {
+            Shows::Blank => Err(StepResult::fail(format!(
+                "display shows code {code} at {at:.3} s, expected it blank"
+            ))),
+            Shows::Oracle => match self
+                .oracle
+                .check(&code, self.utc_at(event.first_frame_at))
+                .await
+            {
                 Err(e) => Err(StepResult::error(format!("oracle: {e}"))),
                 Ok(verdict) => {
                     let mut result = if verdict.accepted {
-                        StepResult::pass_with(format!("code {code} at {at:.3} s accepted by the {} oracle: {}", self.oracle.name(), verdict.explanation))
+                        StepResult::pass_with(format!(
+                            "code {code} at {at:.3} s accepted by the {} oracle: {}",
+                            self.oracle.name(),
+                            verdict.explanation
+                        ))
                     } else {
-                        StepResult::fail(format!("code {code} at {at:.3} s rejected by the {} oracle: {}", self.oracle.name(), verdict.explanation))
+                        StepResult::fail(format!(
+                            "code {code} at {at:.3} s rejected by the {} oracle: {}",
+                            self.oracle.name(),
+                            verdict.explanation
+                        ))
                     };
                     if let (Some(offset), Some(window)) = (verdict.offset, self.drift_window) {
                         let w = f64::from(window);
-                        result = result.measured(Measurement::new("otp_step_offset", offset as f64, "steps", Some(-w), Some(w), 0.0));
+                        result = result.measured(Measurement::new(
+                            "otp_step_offset",
+                            offset as f64,
+                            "steps",
+                            Some(-w),
+                            Some(w),
+                            0.0,
+                        ));
                     }
-                    if verdict.accepted { Ok(result) } else { Err(result) }
+                    if verdict.accepted {
+                        Ok(result)
+                    } else {
+                        Err(result)
+                    }
                 }
             },
             Shows::Same => match &self.last_code {
-                None => Err(StepResult::error("expect_display same: no code was read earlier in this scenario")),
-                Some(before) if *before == code => Ok(StepResult::pass_with(format!("code {code} at {at:.3} s, the same as before"))),
-                Some(before) => Err(StepResult::fail(format!("code {code} at {at:.3} s differs from the code read before ({before})"))),
+                None => Err(StepResult::error(
+                    "expect_display same: no code was read earlier in this scenario",
+                )),
+                Some(before) if *before == code => Ok(StepResult::pass_with(format!(
+                    "code {code} at {at:.3} s, the same as before"
+                ))),
+                Some(before) => Err(StepResult::fail(format!(
+                    "code {code} at {at:.3} s differs from the code read before ({before})"
+                ))),
             },
             Shows::Different => match &self.last_code {
-                None => Err(StepResult::error("expect_display different: no code was read earlier in this scenario")),
-                Some(before) if *before != code => Ok(StepResult::pass_with(format!("code {code} at {at:.3} s, new (before: {before})"))),
-                Some(_) => Err(StepResult::fail(format!("code {code} at {at:.3} s is the same as the code read before"))),
+                None => Err(StepResult::error(
+                    "expect_display different: no code was read earlier in this scenario",
+                )),
+                Some(before) if *before != code => Ok(StepResult::pass_with(format!(
+                    "code {code} at {at:.3} s, new (before: {before})"
+                ))),
+                Some(_) => Err(StepResult::fail(format!(
+                    "code {code} at {at:.3} s is the same as the code read before"
+                ))),
             },
-            Shows::Any if code.len() == self.profile.display_digits => Ok(StepResult::pass_with(format!("code {code} at {at:.3} s"))),
-            Shows::Any => Err(StepResult::fail(format!("code {code} at {at:.3} s has {} digits, not {}", code.len(), self.profile.display_digits))),
-            Shows::Literal(expected) if *expected == code => Ok(StepResult::pass_with(format!("code {code} at {at:.3} s"))),
-            Shows::Literal(expected) => Err(StepResult::fail(format!("code {code} at {at:.3} s, expected {expected}"))),
+            Shows::Any if code.len() == self.profile.display_digits => {
+                Ok(StepResult::pass_with(format!("code {code} at {at:.3} s")))
+            }
+            Shows::Any => Err(StepResult::fail(format!(
+                "code {code} at {at:.3} s has {} digits, not {}",
+                code.len(),
+                self.profile.display_digits
+            ))),
+            Shows::Literal(expected) if *expected == code => {
+                Ok(StepResult::pass_with(format!("code {code} at {at:.3} s")))
+            }
+            Shows::Literal(expected) => Err(StepResult::fail(format!(
+                "code {code} at {at:.3} s, expected {expected}"
+            ))),
         };
         if verdict.is_ok() {
             self.last_code = Some(code);
         }
-        verdict.map(|r| r.with_frame(&event.frame, caption.clone())).map_err(|r| r.with_frame(&event.frame, caption))
+        verdict
+            .map(|r| r.with_frame(&event.frame, caption.clone()))
+            .map_err(|r| r.with_frame(&event.frame, caption))
     }
 
     /// The display stayed blank where something else was expected: who is to blame depends on
     /// whether press feedback confirmed the contact closed.
-    fn no_reaction(&self, shows: &Shows, start: Instant, deadline: Instant, last: Option<&DisplayEvent>) -> StepResult {
+    fn no_reaction(
+        &self,
+        shows: &Shows,
+        start: Instant,
+        deadline: Instant,
+        last: Option<&DisplayEvent>,
+    ) -> StepResult {
         let Some(last) = last else {
-            return StepResult::error("camera: no display event at all; is the camera seeing the token?");
+            return StepResult::error(
+                "camera: no display event at all; is the camera seeing the token?",
+            );
         };
         let press = self.timeline.entries().last_press(deadline).cloned();
         let waited = (deadline - start).as_secs_f64();
         let result = match press {
-            None => StepResult::fail(format!("display stayed blank; expected {} within {waited:.3} s", shows_text(shows))),
+            None => StepResult::fail(format!(
+                "display stayed blank; expected {} within {waited:.3} s",
+                shows_text(shows)
+            )),
             Some(press) => {
                 let at = self.device_s(press.at);
                 match press.confirmed {
@@ -196,7 +287,10 @@ impl Context {
                         press.button,
                         self.device_s(deadline)
                     )),
-                    Some(false) => StepResult::error(format!("relay \"{}\": the contact did not close at {at:.3} s", press.button)),
+                    Some(false) => StepResult::error(format!(
+                        "relay \"{}\": the contact did not close at {at:.3} s",
+                        press.button
+                    )),
                     None => StepResult::error(format!(
                         "no reaction to the press of \"{}\" at {at:.3} s: either the relay did not close the contact or the token ignored the press; this rig has no press feedback to tell which",
                         press.button
@@ -214,21 +308,40 @@ impl Context {
             OffExpectation::AfterRelease { after, tolerance } => {
                 let profile_off = self.profile.auto_off.clone();
                 let Some(after) = after.or(profile_off.as_ref().map(|a| a.after)) else {
-                    return StepResult::error(format!("expect_off: the profile of {} gives no auto-off time and the step none", self.profile.name));
+                    return StepResult::error(format!(
+                        "expect_off: the profile of {} gives no auto-off time and the step none",
+                        self.profile.name
+                    ));
                 };
-                let tolerance = tolerance.or(profile_off.map(|a| a.tolerance)).unwrap_or(Duration::from_secs(1));
+                let tolerance = tolerance
+                    .or(profile_off.map(|a| a.tolerance))
+                    .unwrap_or(Duration::from_secs(1));
                 let min = after.saturating_sub(tolerance).as_secs_f64();
                 let max = (after + tolerance).as_secs_f64();
-                self.time_off("release_to_off", after + tolerance + (after / 4).max(Duration::from_secs(5)), Some(min), Some(max)).await
+                self.time_off(
+                    "release_to_off",
+                    after + tolerance + (after / 4).max(Duration::from_secs(5)),
+                    Some(min),
+                    Some(max),
+                )
+                .await
             }
         }
     }
 
     /// Times the display going blank after the last key release, waiting up to `within`.
-    async fn time_off(&mut self, name: &str, within: Duration, min: Option<f64>, max: Option<f64>) -> StepResult {
+    async fn time_off(
+        &mut self,
+        name: &str,
+        within: Duration,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) -> StepResult {
         let now = Instant::now();
         let Some(release) = self.timeline.entries().last_release(now).cloned() else {
-            return StepResult::error(format!("{name}: no key was released before this step; nothing to time from"));
+            return StepResult::error(format!(
+                "{name}: no key was released before this step; nothing to time from"
+            ));
         };
         let deadline = release.at + within;
         let uncertainty = self.timing.edge_to_frame_uncertainty();
@@ -257,7 +370,12 @@ impl Context {
         match outcome {
             Err(stop) => stop.into_result(),
             Ok(Err(result)) => {
-                let last = self.timeline.entries().display.last().map(|e| e.frame.clone());
+                let last = self
+                    .timeline
+                    .entries()
+                    .display
+                    .last()
+                    .map(|e| e.frame.clone());
                 match last {
                     Some(frame) => result.with_frame(&frame, "display at the deadline"),
                     None => result,
@@ -265,9 +383,12 @@ impl Context {
             }
             Ok(Ok(((off, on), _))) => {
                 let value = (off.first_frame_at - release.at).as_secs_f64();
-                let mut result = StepResult::pass_with(format!("display blank {value:.3} s after the release at {:.3} s", self.device_s(release.at)))
-                    .measured(Measurement::new(name, value, "s", min, max, uncertainty))
-                    .with_frame(&off.frame, "first blank frame");
+                let mut result = StepResult::pass_with(format!(
+                    "display blank {value:.3} s after the release at {:.3} s",
+                    self.device_s(release.at)
+                ))
+                .measured(Measurement::new(name, value, "s", min, max, uncertainty))
+                .with_frame(&off.frame, "first blank frame");
                 if let Some(on) = on {
                     result = result.with_frame(&on.frame, "display before switching off");
                 }
@@ -277,14 +398,22 @@ impl Context {
     }
 
     /// `measure`: a timed quantity with limits.
-    pub async fn measure(&mut self, quantity: Quantity, min: Option<Duration>, max: Option<Duration>, within: Duration) -> StepResult {
+    pub async fn measure(
+        &mut self,
+        quantity: Quantity,
+        min: Option<Duration>,
+        max: Option<Duration>,
+        within: Duration,
+    ) -> StepResult {
         let (min, max) = (min.map(|d| d.as_secs_f64()), max.map(|d| d.as_secs_f64()));
         match quantity {
             Quantity::ReleaseToOff => self.time_off(quantity.name(), within, min, max).await,
             Quantity::PressToDisplay => {
                 let now = Instant::now();
                 let Some(press) = self.timeline.entries().last_press(now).cloned() else {
-                    return StepResult::error("press_to_display: no key was pressed before this step; nothing to time from");
+                    return StepResult::error(
+                        "press_to_display: no key was pressed before this step; nothing to time from",
+                    );
                 };
                 let deadline = press.at + within;
                 let uncertainty = self.timing.edge_to_frame_uncertainty();
@@ -293,7 +422,10 @@ impl Context {
                         let shown = entries
                             .display
                             .iter()
-                            .find(|e| e.first_frame_at > press.at && matches!(e.reading, LcdReading::Code(_)))
+                            .find(|e| {
+                                e.first_frame_at > press.at
+                                    && matches!(e.reading, LcdReading::Code(_))
+                            })
                             .cloned();
                         match shown {
                             Some(event) => Some(Some(event)),
@@ -312,7 +444,14 @@ impl Context {
                     Ok(Some(event)) => {
                         let value = (event.first_frame_at - press.at).as_secs_f64();
                         StepResult::pass_with(format!("code shown {value:.3} s after the press"))
-                            .measured(Measurement::new(quantity.name(), value, "s", min, max, uncertainty))
+                            .measured(Measurement::new(
+                                quantity.name(),
+                                value,
+                                "s",
+                                min,
+                                max,
+                                uncertainty,
+                            ))
                             .with_frame(&event.frame, "first frame showing the code")
                     }
                 }
@@ -321,7 +460,12 @@ impl Context {
     }
 
     /// `expect_log`: a console line matching `pattern` arrives within `within`.
-    pub async fn expect_log(&mut self, pattern: &regex::Regex, within: Duration, since: Instant) -> StepResult {
+    pub async fn expect_log(
+        &mut self,
+        pattern: &regex::Regex,
+        within: Duration,
+        since: Instant,
+    ) -> StepResult {
         if !self.has_console {
             return StepResult::error("expect_log: this rig has no console wired");
         }
@@ -331,7 +475,11 @@ impl Context {
                 let hit = entries
                     .logs
                     .iter()
-                    .find(|l| l.captured_at >= since && l.captured_at <= deadline && pattern.is_match(&l.text))
+                    .find(|l| {
+                        l.captured_at >= since
+                            && l.captured_at <= deadline
+                            && pattern.is_match(&l.text)
+                    })
                     .cloned();
                 match hit {
                     Some(line) => Some(Some(line)),
@@ -342,18 +490,33 @@ impl Context {
             .await;
         match found {
             Err(stop) => stop.into_result(),
-            Ok(Some(line)) => StepResult::pass_with(format!("console at {:.3} s: {}", self.device_s(line.captured_at), line.text)),
-            Ok(None) => StepResult::fail(format!("no console line matched /{pattern}/ within {:.3} s", within.as_secs_f64())),
+            Ok(Some(line)) => StepResult::pass_with(format!(
+                "console at {:.3} s: {}",
+                self.device_s(line.captured_at),
+                line.text
+            )),
+            Ok(None) => StepResult::fail(format!(
+                "no console line matched /{pattern}/ within {:.3} s",
+                within.as_secs_f64()
+            )),
         }
     }
 
     /// `power_off`: leaves the token off — its off key, else its auto-off.
     pub async fn power_off(&mut self, within: Duration) -> StepResult {
         let now = Instant::now();
-        let state = self.watch(now, |entries, settled| settled.then(|| entries.display_at(now).cloned())).await;
+        let state = self
+            .watch(now, |entries, settled| {
+                settled.then(|| entries.display_at(now).cloned())
+            })
+            .await;
         let state = match state {
             Err(stop) => return stop.into_result(),
-            Ok(None) => return StepResult::error("camera: no display event yet; cannot tell whether the token is on"),
+            Ok(None) => {
+                return StepResult::error(
+                    "camera: no display event yet; cannot tell whether the token is on",
+                );
+            }
             Ok(Some(state)) => state,
         };
         if state.reading == LcdReading::Blank {
@@ -365,7 +528,11 @@ impl Context {
         let off_input = self.profile.off_input().map(str::to_string);
         if let Some(input) = &off_input {
             let keys: Vec<String> = input.split('+').map(str::to_string).collect();
-            let pressed = if keys.len() == 1 { self.press(&keys[0], None).await } else { self.chord(&keys, None).await };
+            let pressed = if keys.len() == 1 {
+                self.press(&keys[0], None).await
+            } else {
+                self.chord(&keys, None).await
+            };
             if pressed.outcome != super::Outcome::Pass {
                 return pressed;
             }
@@ -376,15 +543,33 @@ impl Context {
         }
         // The off key did not work (or there is none): wait for auto-off.
         let Some(auto_off) = self.profile.auto_off.clone() else {
-            return StepResult::fail(format!("the token stayed on after its off key ({})", off_input.unwrap_or_default()));
+            return StepResult::fail(format!(
+                "the token stayed on after its off key ({})",
+                off_input.unwrap_or_default()
+            ));
         };
-        let waited = self.expect_off(OffExpectation::AfterRelease { after: Some(auto_off.after), tolerance: Some(auto_off.tolerance) }).await;
+        let waited = self
+            .expect_off(OffExpectation::AfterRelease {
+                after: Some(auto_off.after),
+                tolerance: Some(auto_off.tolerance),
+            })
+            .await;
         match (waited.outcome, off_input) {
-            (super::Outcome::Pass, Some(input)) => {
-                StepResult { outcome: super::Outcome::Fail, message: Some(format!("the off key ({input}) did not switch the token off; auto-off did")), ..waited }
-            }
+            (super::Outcome::Pass, Some(input)) => StepResult {
+                outcome: super::Outcome::Fail,
+                message: Some(format!(
+                    "the off key ({input}) did not switch the token off; auto-off did"
+                )),
+                ..waited
+            },
             (super::Outcome::Pass, None) => waited,
-            _ => StepResult { message: Some(format!("the token could not be switched off: {}", waited.message.unwrap_or_default())), ..waited },
+            _ => StepResult {
+                message: Some(format!(
+                    "the token could not be switched off: {}",
+                    waited.message.unwrap_or_default()
+                )),
+                ..waited
+            },
         }
     }
 }

@@ -33,13 +33,22 @@ impl Journal {
             .write(true)
             .truncate(true)
             .open(path)
-            .map_err(|source| JournalError { path: path.to_path_buf(), source })?;
-        Ok(Self { path: path.to_path_buf(), file: Arc::new(Mutex::new(Some(BufWriter::new(file)))) })
+            .map_err(|source| JournalError {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file: Arc::new(Mutex::new(Some(BufWriter::new(file)))),
+        })
     }
 
     /// A journal that writes nowhere (for tests of other stages).
     pub fn discard() -> Self {
-        Self { path: PathBuf::new(), file: Arc::new(Mutex::new(None)) }
+        Self {
+            path: PathBuf::new(),
+            file: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// The journal file.
@@ -57,12 +66,17 @@ impl Journal {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let Some(writer) = guard.as_mut() else { return Ok(()) };
+        let Some(writer) = guard.as_mut() else {
+            return Ok(());
+        };
         let result = serde_json::to_writer(&mut *writer, &line)
             .map_err(std::io::Error::other)
             .and_then(|()| writer.write_all(b"\n"))
             .and_then(|()| writer.flush());
-        result.map_err(|source| JournalError { path: self.path.clone(), source })
+        result.map_err(|source| JournalError {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -81,7 +95,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
         let journal = Journal::create(&path).unwrap();
-        journal.append(1.23456, "press", json!({ "button": "ok" })).unwrap();
+        journal
+            .append(1.23456, "press", json!({ "button": "ok" }))
+            .unwrap();
         // Read while the journal is still open: nothing may sit in a buffer.
         let text = std::fs::read_to_string(&path).unwrap();
         let line: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();

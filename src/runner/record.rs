@@ -26,9 +26,24 @@ pub struct Measurement {
 
 impl Measurement {
     /// A measurement, judged against its limits.
-    pub fn new(name: &str, value: f64, unit: &str, min: Option<f64>, max: Option<f64>, uncertainty: f64) -> Self {
+    pub fn new(
+        name: &str,
+        value: f64,
+        unit: &str,
+        min: Option<f64>,
+        max: Option<f64>,
+        uncertainty: f64,
+    ) -> Self {
         let within_limits = min.is_none_or(|m| value >= m) && max.is_none_or(|m| value <= m);
-        Self { name: name.to_string(), value, unit: unit.to_string(), min, max, uncertainty, within_limits }
+        Self {
+            name: name.to_string(),
+            value,
+            unit: unit.to_string(),
+            min,
+            max,
+            uncertainty,
+            within_limits,
+        }
     }
 }
 

@@ -11,13 +11,13 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::Outcome;
 use super::context::{BenchTiming, Context, StepResult};
 use super::evidence::EvidenceWriter;
 use super::journal::{Journal, round_ms};
 use super::record::{Phase, ScenarioRecord, Statistic, StepRecord};
 use super::tasks::{CameraTask, ConsoleTask, LcdTask, spawn_stage};
 use super::timeline::Timeline;
-use super::Outcome;
 use crate::config::scenario::{OffExpectation, Scenario, Shows, Step, StepAction};
 use crate::config::token::TokenProfile;
 use crate::oracle::Oracle;
@@ -57,12 +57,32 @@ pub struct ScenarioRun<'a> {
 
 /// Runs a scenario to its record. Relays are released on every path out of here.
 pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
-    let ScenarioRun { scenario, rig_name, rig, reader, timing, profile, oracle, drift_window, journal, evidence, cancel, run_start, shutdown_grace } = run;
+    let ScenarioRun {
+        scenario,
+        rig_name,
+        rig,
+        reader,
+        timing,
+        profile,
+        oracle,
+        drift_window,
+        journal,
+        evidence,
+        cancel,
+        run_start,
+        shutdown_grace,
+    } = run;
     let timeline = Timeline::new(run_start, journal.clone());
     let started = Instant::now();
     let _ = journal.append(timeline.device_s(started), "scenario_started", json!({ "scenario": scenario.name, "file": scenario.file.display().to_string(), "rig": rig_name }));
 
-    let Rig { buttons, camera, camera_phase, console, clock } = rig;
+    let Rig {
+        buttons,
+        camera,
+        camera_phase,
+        console,
+        clock,
+    } = rig;
     // Released again on every way out, a panic included; the normal path releases explicitly
     // below so that a failure can be recorded.
     let _release = ReleaseGuard(buttons.clone());
@@ -71,13 +91,48 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
     let (frames_tx, frames_rx) = watch::channel(None);
     let captured = Arc::new(AtomicU64::new(0));
     let camera_name = camera.id().to_string();
-    spawn_stage(&tracker, &timeline, "camera", camera_name.clone(), CameraTask { camera, phase: camera_phase, frames: frames_tx, captured: captured.clone() }.run(sources.clone()));
-    let lcd = LcdTask { reader, tracker: DisplayTracker::new(timing.stable_frames), frames: frames_rx, timeline: timeline.clone(), captured };
-    spawn_stage(&tracker, &timeline, "lcd", camera_name, lcd.run(sources.clone()));
+    spawn_stage(
+        &tracker,
+        &timeline,
+        "camera",
+        camera_name.clone(),
+        CameraTask {
+            camera,
+            phase: camera_phase,
+            frames: frames_tx,
+            captured: captured.clone(),
+        }
+        .run(sources.clone()),
+    );
+    let lcd = LcdTask {
+        reader,
+        tracker: DisplayTracker::new(timing.stable_frames),
+        frames: frames_rx,
+        timeline: timeline.clone(),
+        captured,
+    };
+    spawn_stage(
+        &tracker,
+        &timeline,
+        "lcd",
+        camera_name,
+        lcd.run(sources.clone()),
+    );
     let has_console = console.is_some();
     if let Some(console) = console {
         let name = console.id().to_string();
-        spawn_stage(&tracker, &timeline, "console", name, ConsoleTask { console, timeline: timeline.clone(), poll: Duration::from_millis(20) }.run(sources.clone()));
+        spawn_stage(
+            &tracker,
+            &timeline,
+            "console",
+            name,
+            ConsoleTask {
+                console,
+                timeline: timeline.clone(),
+                poll: Duration::from_millis(20),
+            }
+            .run(sources.clone()),
+        );
     }
 
     let mut ctx = Context {
@@ -102,33 +157,76 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
     if stopped.is_none() {
         stopped = run_steps(&mut ctx, &scenario.steps, Phase::Steps, None, &mut records).await;
     } else {
-        skip_all(&ctx, &scenario.steps, Phase::Steps, "setup did not pass", &mut records);
+        skip_all(
+            &ctx,
+            &scenario.steps,
+            Phase::Steps,
+            "setup did not pass",
+            &mut records,
+        );
     }
     if stopped == Some(Outcome::Aborted) {
-        skip_all(&ctx, &scenario.teardown, Phase::Teardown, "aborted by the operator", &mut records);
+        skip_all(
+            &ctx,
+            &scenario.teardown,
+            Phase::Teardown,
+            "aborted by the operator",
+            &mut records,
+        );
     } else {
         // Teardown always runs, every step of it, whatever the steps came to.
         for step in &scenario.teardown {
-            run_steps(&mut ctx, std::slice::from_ref(step), Phase::Teardown, None, &mut records).await;
+            run_steps(
+                &mut ctx,
+                std::slice::from_ref(step),
+                Phase::Teardown,
+                None,
+                &mut records,
+            )
+            .await;
         }
     }
 
     // Shutdown order: relays, sources, then wait for the stages to drain.
     if let Err(e) = rig::release_all(&buttons) {
         tracing::error!("releasing relays: {e}");
-        records.push(plain_record(&ctx, Phase::Teardown, "shutdown", "release_all", "release every relay", StepResult::error(format!("releasing relays: {e}"))));
+        records.push(plain_record(
+            &ctx,
+            Phase::Teardown,
+            "shutdown",
+            "release_all",
+            "release every relay",
+            StepResult::error(format!("releasing relays: {e}")),
+        ));
     }
     sources.cancel();
     tracker.close();
-    if tokio::time::timeout(shutdown_grace, tracker.wait()).await.is_err() {
-        tracing::error!("tasks still running {} s after shutdown began", shutdown_grace.as_secs_f64());
+    if tokio::time::timeout(shutdown_grace, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::error!(
+            "tasks still running {} s after shutdown began",
+            shutdown_grace.as_secs_f64()
+        );
     }
 
     let ended = Instant::now();
-    let outcome = records.iter().map(|r| r.outcome).find(|o| !matches!(o, Outcome::Pass | Outcome::Skip)).unwrap_or(Outcome::Pass);
-    let message = records.iter().find(|r| r.outcome == outcome && outcome != Outcome::Pass).and_then(|r| r.message.as_ref().map(|m| format!("{}: {m}", r.path)));
+    let outcome = records
+        .iter()
+        .map(|r| r.outcome)
+        .find(|o| !matches!(o, Outcome::Pass | Outcome::Skip))
+        .unwrap_or(Outcome::Pass);
+    let message = records
+        .iter()
+        .find(|r| r.outcome == outcome && outcome != Outcome::Pass)
+        .and_then(|r| r.message.as_ref().map(|m| format!("{}: {m}", r.path)));
     let frames = timeline.entries().frames;
-    let _ = journal.append(timeline.device_s(ended), "scenario_finished", json!({ "scenario": scenario.name, "outcome": outcome, "message": message }));
+    let _ = journal.append(
+        timeline.device_s(ended),
+        "scenario_finished",
+        json!({ "scenario": scenario.name, "outcome": outcome, "message": message }),
+    );
     ScenarioRecord {
         name: scenario.name.clone(),
         file: scenario.file.display().to_string(),
@@ -159,13 +257,27 @@ impl Drop for ReleaseGuard {
 /// Waits for the first display event, so that a rig that sees nothing errs before any press.
 async fn warm_up(ctx: &mut Context, records: &mut Vec<StepRecord>) -> Option<Outcome> {
     let now = Instant::now();
-    let result = match ctx.watch(now, |entries, settled| settled.then(|| entries.display.last().cloned())).await {
+    let result = match ctx
+        .watch(now, |entries, settled| {
+            settled.then(|| entries.display.last().cloned())
+        })
+        .await
+    {
         Err(stop) => stop.into_result(),
         Ok(None) => StepResult::error("camera: frames arrive but no display reading settled"),
         Ok(Some(event)) => StepResult::pass_with(format!("camera sees {:?}", event.reading)),
     };
     let outcome = result.outcome;
-    let record = finish(ctx, Phase::Setup, "warm_up", None, "warm_up", "wait for the first display reading".into(), now, result);
+    let record = finish(
+        ctx,
+        Phase::Setup,
+        "warm_up",
+        None,
+        "warm_up",
+        "wait for the first display reading".into(),
+        now,
+        result,
+    );
     records.push(record);
     outcome.is_stopping().then_some(outcome)
 }
@@ -180,23 +292,52 @@ fn run_steps<'a>(
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<Outcome>> + 'a>> {
     Box::pin(async move {
         for (i, step) in steps.iter().enumerate() {
-            if let StepAction::Repeat { times, steps: inner } = &step.action {
+            if let StepAction::Repeat {
+                times,
+                steps: inner,
+            } = &step.action
+            {
                 for n in 1..=*times {
                     if let Some(stop) = run_steps(ctx, inner, phase, Some(n), records).await {
-                        skip_all(ctx, &steps[i + 1..], phase, "an earlier step did not pass", records);
+                        skip_all(
+                            ctx,
+                            &steps[i + 1..],
+                            phase,
+                            "an earlier step did not pass",
+                            records,
+                        );
                         return Some(stop);
                     }
                 }
                 continue;
             }
             let started = Instant::now();
-            let _ = ctx.timeline.journal().append(ctx.device_s(started), "step_started", json!({ "path": step.path, "kind": step.action.kind(), "iteration": iteration }));
+            let _ = ctx.timeline.journal().append(
+                ctx.device_s(started),
+                "step_started",
+                json!({ "path": step.path, "kind": step.action.kind(), "iteration": iteration }),
+            );
             let result = execute(ctx, step).await;
             let outcome = result.outcome;
-            let record = finish(ctx, phase, &step.path, iteration, step.action.kind(), describe(step), started, result);
+            let record = finish(
+                ctx,
+                phase,
+                &step.path,
+                iteration,
+                step.action.kind(),
+                describe(step),
+                started,
+                result,
+            );
             records.push(record);
             if outcome.is_stopping() {
-                skip_all(ctx, &steps[i + 1..], phase, "an earlier step did not pass", records);
+                skip_all(
+                    ctx,
+                    &steps[i + 1..],
+                    phase,
+                    "an earlier step did not pass",
+                    records,
+                );
                 return Some(outcome);
             }
         }
@@ -213,22 +354,47 @@ async fn execute(ctx: &mut Context, step: &Step) -> StepResult {
         StepAction::WaitForStepStart { margin } => ctx.wait_for_step_start(*margin).await,
         StepAction::ExpectDisplay { shows, within } => ctx.expect_display(shows, *within).await,
         StepAction::ExpectOff(expectation) => ctx.expect_off(*expectation).await,
-        StepAction::ExpectLog { pattern, within, since_scenario_start } => {
-            let since = if *since_scenario_start { ctx.scenario_start } else { Instant::now() };
+        StepAction::ExpectLog {
+            pattern,
+            within,
+            since_scenario_start,
+        } => {
+            let since = if *since_scenario_start {
+                ctx.scenario_start
+            } else {
+                Instant::now()
+            };
             ctx.expect_log(pattern, *within, since).await
         }
-        StepAction::Measure { quantity, min, max, within } => ctx.measure(*quantity, *min, *max, *within).await,
+        StepAction::Measure {
+            quantity,
+            min,
+            max,
+            within,
+        } => ctx.measure(*quantity, *min, *max, *within).await,
         StepAction::PowerOff { within } => ctx.power_off(*within).await,
         StepAction::Repeat { .. } => StepResult::error("repeat is expanded by the runner"),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn finish(ctx: &mut Context, phase: Phase, path: &str, iteration: Option<u32>, kind: &str, description: String, started: Instant, result: StepResult) -> StepRecord {
+fn finish(
+    ctx: &mut Context,
+    phase: Phase,
+    path: &str,
+    iteration: Option<u32>,
+    kind: &str,
+    description: String,
+    started: Instant,
+    result: StepResult,
+) -> StepRecord {
     let (evidence, problem) = ctx.save_evidence(path, &result.frames);
     let mut message = result.message;
     if let Some(problem) = problem {
-        message = Some(format!("{} (evidence not saved: {problem})", message.unwrap_or_default()));
+        message = Some(format!(
+            "{} (evidence not saved: {problem})",
+            message.unwrap_or_default()
+        ));
     }
     let ended = Instant::now();
     let record = StepRecord {
@@ -252,9 +418,28 @@ fn finish(ctx: &mut Context, phase: Phase, path: &str, iteration: Option<u32>, k
     record
 }
 
-fn plain_record(ctx: &Context, phase: Phase, path: &str, kind: &str, description: &str, result: StepResult) -> StepRecord {
+fn plain_record(
+    ctx: &Context,
+    phase: Phase,
+    path: &str,
+    kind: &str,
+    description: &str,
+    result: StepResult,
+) -> StepRecord {
     let now = round_ms(ctx.device_s(Instant::now()));
-    StepRecord { phase, path: path.into(), iteration: None, kind: kind.into(), description: description.into(), outcome: result.outcome, message: result.message, started_s: now, ended_s: now, measurements: result.measurements, evidence: Vec::new() }
+    StepRecord {
+        phase,
+        path: path.into(),
+        iteration: None,
+        kind: kind.into(),
+        description: description.into(),
+        outcome: result.outcome,
+        message: result.message,
+        started_s: now,
+        ended_s: now,
+        measurements: result.measurements,
+        evidence: Vec::new(),
+    }
 }
 
 fn skip_all(ctx: &Context, steps: &[Step], phase: Phase, why: &str, records: &mut Vec<StepRecord>) {
@@ -262,7 +447,14 @@ fn skip_all(ctx: &Context, steps: &[Step], phase: Phase, why: &str, records: &mu
         let mut result = StepResult::pass();
         result.outcome = Outcome::Skip;
         result.message = Some(format!("not run: {why}"));
-        records.push(plain_record(ctx, phase, &step.path, step.action.kind(), &describe(step), result));
+        records.push(plain_record(
+            ctx,
+            phase,
+            &step.path,
+            step.action.kind(),
+            &describe(step),
+            result,
+        ));
     }
 }
 
@@ -271,9 +463,17 @@ fn statistics(records: &[StepRecord]) -> Vec<Statistic> {
     let mut groups: Vec<(String, String, String, Vec<f64>)> = Vec::new();
     for record in records.iter().filter(|r| r.iteration.is_some()) {
         for m in &record.measurements {
-            match groups.iter_mut().find(|(path, name, _, _)| *path == record.path && *name == m.name) {
+            match groups
+                .iter_mut()
+                .find(|(path, name, _, _)| *path == record.path && *name == m.name)
+            {
                 Some((_, _, _, values)) => values.push(m.value),
-                None => groups.push((record.path.clone(), m.name.clone(), m.unit.clone(), vec![m.value])),
+                None => groups.push((
+                    record.path.clone(),
+                    m.name.clone(),
+                    m.unit.clone(),
+                    vec![m.value],
+                )),
             }
         }
     }
@@ -282,8 +482,20 @@ fn statistics(records: &[StepRecord]) -> Vec<Statistic> {
         .map(|(path, name, unit, mut values)| {
             values.sort_by(f64::total_cmp);
             let n = values.len();
-            let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
-            Statistic { path, name, unit, count: n, min: values[0], median, max: values[n - 1] }
+            let median = if n % 2 == 1 {
+                values[n / 2]
+            } else {
+                (values[n / 2 - 1] + values[n / 2]) / 2.0
+            };
+            Statistic {
+                path,
+                name,
+                unit,
+                count: n,
+                min: values[0],
+                median,
+                max: values[n - 1],
+            }
         })
         .collect()
 }
@@ -300,9 +512,13 @@ pub fn describe(step: &Step) -> String {
             None => format!("press \"{button}\""),
         },
         StepAction::Chord { keys, .. } => format!("chord {}", keys.join("+")),
-        StepAction::Hold { button, duration } => format!("hold \"{button}\" for {}", secs(*duration)),
+        StepAction::Hold { button, duration } => {
+            format!("hold \"{button}\" for {}", secs(*duration))
+        }
         StepAction::Wait(d) => format!("wait {}", secs(*d)),
-        StepAction::WaitForStepStart { margin } => format!("wait for the next OTP time step, +{}", secs(*margin)),
+        StepAction::WaitForStepStart { margin } => {
+            format!("wait for the next OTP time step, +{}", secs(*margin))
+        }
         StepAction::ExpectDisplay { shows, within } => {
             let what = match shows {
                 Shows::Oracle => "a code the oracle accepts".to_string(),
@@ -314,14 +530,23 @@ pub fn describe(step: &Step) -> String {
             };
             format!("expect the display to show {what} within {}", secs(*within))
         }
-        StepAction::ExpectOff(OffExpectation::Within(d)) => format!("expect the display off within {}", secs(*d)),
+        StepAction::ExpectOff(OffExpectation::Within(d)) => {
+            format!("expect the display off within {}", secs(*d))
+        }
         StepAction::ExpectOff(OffExpectation::AfterRelease { after, tolerance }) => format!(
             "expect auto-off {} ± {} after the last key release",
             after.map_or("(profile)".to_string(), secs),
             tolerance.map_or("(profile)".to_string(), secs)
         ),
-        StepAction::ExpectLog { pattern, within, .. } => format!("expect a console line matching /{pattern}/ within {}", secs(*within)),
-        StepAction::Measure { quantity, min, max, .. } => format!(
+        StepAction::ExpectLog {
+            pattern, within, ..
+        } => format!(
+            "expect a console line matching /{pattern}/ within {}",
+            secs(*within)
+        ),
+        StepAction::Measure {
+            quantity, min, max, ..
+        } => format!(
             "measure {} within [{}, {}]",
             quantity.name(),
             min.map_or("-".to_string(), secs),

@@ -19,8 +19,13 @@ use crate::rig::{Camera, Console, Frame, RigError};
 
 /// Spawns a task under `tracker`, in a span naming its stage and device; an error it returns
 /// is written to the timeline, where expectations turn it into an Error outcome.
-pub fn spawn_stage<F>(tracker: &TaskTracker, timeline: &Timeline, stage: &'static str, device: String, task: F)
-where
+pub fn spawn_stage<F>(
+    tracker: &TaskTracker,
+    timeline: &Timeline,
+    stage: &'static str,
+    device: String,
+    task: F,
+) where
     F: std::future::Future<Output = Result<(), RigError>> + Send + 'static,
 {
     let timeline = timeline.clone();

@@ -53,12 +53,18 @@ impl Entries {
 
     /// The last release of any key at or before `at`.
     pub fn last_release(&self, before: Instant) -> Option<&KeyAction> {
-        self.actions.iter().rev().find(|a| !a.closed && a.at <= before)
+        self.actions
+            .iter()
+            .rev()
+            .find(|a| !a.closed && a.at <= before)
     }
 
     /// The last press of any key at or before `at`.
     pub fn last_press(&self, before: Instant) -> Option<&KeyAction> {
-        self.actions.iter().rev().find(|a| a.closed && a.at <= before)
+        self.actions
+            .iter()
+            .rev()
+            .find(|a| a.closed && a.at <= before)
     }
 }
 
@@ -75,7 +81,12 @@ impl Timeline {
     /// An empty timeline; device times are counted from `run_start`.
     pub fn new(run_start: Instant, journal: Journal) -> Self {
         let (version, _) = watch::channel(0);
-        Self { run_start, entries: Arc::new(Mutex::new(Entries::default())), version: Arc::new(version), journal }
+        Self {
+            run_start,
+            entries: Arc::new(Mutex::new(Entries::default())),
+            version: Arc::new(version),
+            journal,
+        }
     }
 
     /// Device seconds since the run started.

@@ -22,7 +22,13 @@ pub fn otprig() -> Command {
 /// Runs `otprig run` with `args` into a fresh report folder; returns exit code, stdout and record.
 pub fn run(args: &[&str]) -> (i32, String, String, Option<RunRecord>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let out = otprig().arg("run").arg("--report-dir").arg(dir.path()).args(args).output().unwrap();
+    let out = otprig()
+        .arg("run")
+        .arg("--report-dir")
+        .arg(dir.path())
+        .args(args)
+        .output()
+        .unwrap();
     let record = read_run_json(&dir.path().join("run.json")).ok();
     (
         out.status.code().unwrap_or(-1),
@@ -39,9 +45,18 @@ pub fn sim_rig(dir: &Path, sim_extra: &str, sense: bool) -> PathBuf {
     let base = std::fs::read_to_string(root().join("rig/sim-code-display.yaml")).unwrap();
     let root = root();
     let text = base
-        .replace("profile: tokens/", &format!("profile: {}/rig/tokens/", root.display()))
-        .replace("file: ../fixtures/", &format!("file: {}/fixtures/", root.display()))
-        .replace("button: { sense: true }", &format!("button: {{ sense: {sense} }}"))
+        .replace(
+            "profile: tokens/",
+            &format!("profile: {}/rig/tokens/", root.display()),
+        )
+        .replace(
+            "file: ../fixtures/",
+            &format!("file: {}/fixtures/", root.display()),
+        )
+        .replace(
+            "button: { sense: true }",
+            &format!("button: {{ sense: {sense} }}"),
+        )
         .replace("sim:\n", &format!("sim:\n{sim_extra}"));
     let path = dir.join("rig.yaml");
     std::fs::write(&path, text).unwrap();

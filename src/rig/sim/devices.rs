@@ -14,7 +14,10 @@ use crate::rig::{Buttons, Camera, Console, DeviceId, Frame, LogLine, RigError};
 /// The token shared by the simulated devices.
 pub type SharedToken = Arc<Mutex<SimToken>>;
 
-fn lock<'a>(token: &'a SharedToken, device: &DeviceId) -> Result<MutexGuard<'a, SimToken>, RigError> {
+fn lock<'a>(
+    token: &'a SharedToken,
+    device: &DeviceId,
+) -> Result<MutexGuard<'a, SimToken>, RigError> {
     token.lock().map_err(|_| RigError::Device {
         device: device.clone(),
         message: "the simulated token was poisoned by a panic".to_string(),
@@ -35,7 +38,11 @@ pub struct SimRelay {
 impl SimRelay {
     /// A released relay.
     pub fn new(has_sense: bool, stuck_open: bool) -> Self {
-        Self { has_sense, stuck_open, last: None }
+        Self {
+            has_sense,
+            stuck_open,
+            last: None,
+        }
     }
 }
 
@@ -50,7 +57,12 @@ pub struct SimButtons {
 impl SimButtons {
     /// Relays for the given buttons.
     pub fn new(token: SharedToken, relays: BTreeMap<String, SimRelay>, latency: Duration) -> Self {
-        Self { id: DeviceId::new("relay board", "buttons", "sim relay board"), token, relays, latency }
+        Self {
+            id: DeviceId::new("relay board", "buttons", "sim relay board"),
+            token,
+            relays,
+            latency,
+        }
     }
 }
 
@@ -65,7 +77,10 @@ impl Buttons for SimButtons {
         let relay = self
             .relays
             .get_mut(button)
-            .ok_or_else(|| RigError::UnknownButton { device: self.id.clone(), button: button.to_string() })?;
+            .ok_or_else(|| RigError::UnknownButton {
+                device: self.id.clone(),
+                button: button.to_string(),
+            })?;
         if relay.last.is_some_and(|(_, state)| state == closed) {
             return Ok(());
         }
@@ -73,7 +88,11 @@ impl Buttons for SimButtons {
         if relay.stuck_open {
             return Ok(());
         }
-        let edge = KeyEdge { at: now + self.latency, key: button.to_string(), down: closed };
+        let edge = KeyEdge {
+            at: now + self.latency,
+            key: button.to_string(),
+            down: closed,
+        };
         lock(&self.token, &self.id)?.push_edge(edge);
         Ok(())
     }
@@ -82,7 +101,10 @@ impl Buttons for SimButtons {
         let relay = self
             .relays
             .get(button)
-            .ok_or_else(|| RigError::UnknownButton { device: self.id.clone(), button: button.to_string() })?;
+            .ok_or_else(|| RigError::UnknownButton {
+                device: self.id.clone(),
+                button: button.to_string(),
+            })?;
         if !relay.has_sense {
             return Ok(None);
         }
@@ -116,7 +138,13 @@ pub struct SimCamera {
 impl SimCamera {
     /// A camera taking a frame every `period`.
     pub fn new(token: SharedToken, renderer: SceneRenderer, period: Duration) -> Self {
-        Self { id: DeviceId::new("camera", "lcd", "sim camera"), token, renderer, period, seq: 0 }
+        Self {
+            id: DeviceId::new("camera", "lcd", "sim camera"),
+            token,
+            renderer,
+            period,
+            seq: 0,
+        }
     }
 }
 
@@ -138,7 +166,11 @@ impl Camera for SimCamera {
         };
         let image = self.renderer.render(&content);
         self.seq += 1;
-        Ok(Frame { seq: self.seq, captured_at: now, image: Arc::new(image) })
+        Ok(Frame {
+            seq: self.seq,
+            captured_at: now,
+            image: Arc::new(image),
+        })
     }
 }
 
@@ -151,7 +183,10 @@ pub struct SimConsole {
 impl SimConsole {
     /// The console of `token`.
     pub fn new(token: SharedToken) -> Self {
-        Self { id: DeviceId::new("console", "token", "sim uart"), token }
+        Self {
+            id: DeviceId::new("console", "token", "sim uart"),
+            token,
+        }
     }
 }
 

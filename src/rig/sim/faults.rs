@@ -60,7 +60,9 @@ impl Fault {
             Fault::AutoOffLate => "auto-off comes 25 % late",
             Fault::AutoOffEarly => "auto-off comes 30 % early",
             Fault::AutoOffNever => "the token never switches itself off",
-            Fault::PressIgnored => "the first press of the scenario is ignored though the contact closes",
+            Fault::PressIgnored => {
+                "the first press of the scenario is ignored though the contact closes"
+            }
             Fault::DeadSegment => "segment c of the first digit never lights",
         }
     }

@@ -37,13 +37,18 @@ pub struct SimOptions {
 const DEFAULT_START_UNIX: u64 = 1_767_225_600;
 
 /// Builds a simulated rig: one token and its devices.
-pub fn build(config: &RigConfig, sim: &SimConfig, secret: Secret, options: &SimOptions) -> Result<Rig, RigError> {
+pub fn build(
+    config: &RigConfig,
+    sim: &SimConfig,
+    secret: Secret,
+    options: &SimOptions,
+) -> Result<Rig, RigError> {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let now = Instant::now();
     let step_ms = config.token.profile.otp.step.as_millis().max(1) as u64;
-    let start_utc = sim
-        .start_utc
-        .unwrap_or_else(|| from_unix_seconds(DEFAULT_START_UNIX) + Duration::from_millis(rng.random_range(0..step_ms)));
+    let start_utc = sim.start_utc.unwrap_or_else(|| {
+        from_unix_seconds(DEFAULT_START_UNIX) + Duration::from_millis(rng.random_range(0..step_ms))
+    });
     let token = SimToken::new(
         config.token.profile.clone(),
         secret,
@@ -77,7 +82,12 @@ pub fn build(config: &RigConfig, sim: &SimConfig, secret: Secret, options: &SimO
         }
     }
     let period = config.camera.frame_period();
-    let renderer = SceneRenderer::new(config.camera.width, config.camera.height, optics, rng.random());
+    let renderer = SceneRenderer::new(
+        config.camera.width,
+        config.camera.height,
+        optics,
+        rng.random(),
+    );
     let camera = SimCamera::new(token.clone(), renderer, period);
     let camera_phase = Duration::from_secs_f64(rng.random_range(0.0..period.as_secs_f64()));
     Ok(Rig {

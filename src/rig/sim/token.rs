@@ -66,7 +66,11 @@ impl SimToken {
         anchor_utc: SystemTime,
         display_latency: Duration,
     ) -> Self {
-        let drift = if faults.contains(&Fault::ClockDrift) { profile.otp.step * 5 } else { Duration::ZERO };
+        let drift = if faults.contains(&Fault::ClockDrift) {
+            profile.otp.step * 5
+        } else {
+            Duration::ZERO
+        };
         Self {
             profile,
             secret,
@@ -92,7 +96,11 @@ impl SimToken {
 
     /// Queues a contact edge; it takes effect when time reaches `edge.at`.
     pub fn push_edge(&mut self, edge: KeyEdge) {
-        let pos = self.pending.iter().position(|e| e.at > edge.at).unwrap_or(self.pending.len());
+        let pos = self
+            .pending
+            .iter()
+            .position(|e| e.at > edge.at)
+            .unwrap_or(self.pending.len());
         self.pending.insert(pos, edge);
     }
 
@@ -102,7 +110,9 @@ impl SimToken {
             let next_edge = self.pending.front().map(|e| e.at).filter(|&at| at <= now);
             let auto_off = self.auto_off_at.filter(|&at| at <= now);
             match (next_edge, auto_off) {
-                (Some(edge_at), Some(off_at)) if off_at <= edge_at => self.switch_off(off_at, "auto-off"),
+                (Some(edge_at), Some(off_at)) if off_at <= edge_at => {
+                    self.switch_off(off_at, "auto-off")
+                }
                 (None, Some(off_at)) => self.switch_off(off_at, "auto-off"),
                 (Some(_), _) => {
                     if let Some(edge) = self.pending.pop_front() {
@@ -125,8 +135,11 @@ impl SimToken {
 
     /// Console lines printed up to `now` that were not read yet.
     pub fn read_console(&mut self, now: Instant) -> Vec<LogLine> {
-        let fresh: Vec<LogLine> =
-            self.console[self.console_read..].iter().take_while(|l| l.captured_at <= now).cloned().collect();
+        let fresh: Vec<LogLine> = self.console[self.console_read..]
+            .iter()
+            .take_while(|l| l.captured_at <= now)
+            .cloned()
+            .collect();
         self.console_read += fresh.len();
         fresh
     }
@@ -137,12 +150,18 @@ impl SimToken {
     }
 
     fn log(&mut self, at: Instant, text: String) {
-        self.console.push(LogLine { captured_at: at, text });
+        self.console.push(LogLine {
+            captured_at: at,
+            text,
+        });
     }
 
     fn apply_edge(&mut self, edge: KeyEdge) {
         let KeyEdge { at, key, down } = edge;
-        self.log(at, format!("key {key} {}", if down { "down" } else { "up" }));
+        self.log(
+            at,
+            format!("key {key} {}", if down { "down" } else { "up" }),
+        );
         if down {
             if self.held.is_empty() {
                 self.chord_base = Some((key.clone(), false));
@@ -158,7 +177,9 @@ impl SimToken {
         self.last_release = Some(at);
         let input = match &self.chord_base {
             Some((base, false)) if *base == key => Some(key.clone()),
-            Some((base, true)) if *base != key && self.held.contains(base) => Some(format!("{base}+{key}")),
+            Some((base, true)) if *base != key && self.held.contains(base) => {
+                Some(format!("{base}+{key}"))
+            }
             _ => None,
         };
         if self.held.is_empty() {
@@ -173,7 +194,9 @@ impl SimToken {
     }
 
     fn schedule_auto_off(&mut self, release: Instant) {
-        let Some(auto_off) = &self.profile.auto_off else { return };
+        let Some(auto_off) = &self.profile.auto_off else {
+            return;
+        };
         if self.faults.contains(&Fault::AutoOffNever) {
             self.auto_off_at = None;
             return;
@@ -195,10 +218,16 @@ impl SimToken {
             return;
         }
         let Some(cell) = self.profile.cell(&self.state, input).cloned() else {
-            self.log(at, format!("input {input} has no effect in state {}", self.state));
+            self.log(
+                at,
+                format!("input {input} has no effect in state {}", self.state),
+            );
             return;
         };
-        self.log(at, format!("input {input}: {:?} -> {}", cell.action, cell.next));
+        self.log(
+            at,
+            format!("input {input}: {:?} -> {}", cell.action, cell.next),
+        );
         match cell.action {
             Action::ShowCode => {
                 let code = self.code_at(at);
@@ -218,7 +247,8 @@ impl SimToken {
         self.auto_off_at = None;
         self.log(at, format!("display off ({why})"));
         self.lcd.push((at + self.display_latency, LcdContent::Off));
-        self.truth.push((at + self.display_latency, "off".to_string()));
+        self.truth
+            .push((at + self.display_latency, "off".to_string()));
     }
 
     fn show(&mut self, at: Instant, code: &str) {
@@ -245,7 +275,9 @@ impl SimToken {
         let moving_factor = match otp.kind {
             OtpKind::Time | OtpKind::Unknown => {
                 let utc = self.anchor_utc + at.saturating_duration_since(self.anchor);
-                let secs = utc.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                let secs = utc
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
                 secs / otp.step.as_secs().max(1)
             }
             OtpKind::Event => {
@@ -261,7 +293,13 @@ impl SimToken {
             code = code
                 .bytes()
                 .enumerate()
-                .map(|(i, b)| if i == 2 { char::from(b'0' + (b - b'0' + 1) % 10) } else { char::from(b) })
+                .map(|(i, b)| {
+                    if i == 2 {
+                        char::from(b'0' + (b - b'0' + 1) % 10)
+                    } else {
+                        char::from(b)
+                    }
+                })
                 .collect();
         }
         code
@@ -279,7 +317,10 @@ mod tests {
     const RFC_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
     fn profile() -> TokenProfile {
-        TokenProfile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rig/tokens/mitid-code-display.yaml")).unwrap()
+        TokenProfile::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("rig/tokens/mitid-code-display.yaml"),
+        )
+        .unwrap()
     }
 
     fn token(faults: Vec<Fault>) -> (SimToken, Instant) {
@@ -296,8 +337,16 @@ mod tests {
     }
 
     fn press(token: &mut SimToken, at: Instant) {
-        token.push_edge(KeyEdge { at, key: "button".into(), down: true });
-        token.push_edge(KeyEdge { at: at + Duration::from_millis(150), key: "button".into(), down: false });
+        token.push_edge(KeyEdge {
+            at,
+            key: "button".into(),
+            down: true,
+        });
+        token.push_edge(KeyEdge {
+            at: at + Duration::from_millis(150),
+            key: "button".into(),
+            down: false,
+        });
     }
 
     fn masks(code: &str) -> LcdContent {
@@ -318,8 +367,14 @@ mod tests {
     fn a_press_shows_the_totp_code_after_release_and_display_latency() {
         let (mut token, t0) = token(Vec::new());
         press(&mut token, t0);
-        assert_eq!(at(&mut token, t0 + Duration::from_millis(200)), LcdContent::Off);
-        assert_eq!(at(&mut token, t0 + Duration::from_millis(211)), masks("287082"));
+        assert_eq!(
+            at(&mut token, t0 + Duration::from_millis(200)),
+            LcdContent::Off
+        );
+        assert_eq!(
+            at(&mut token, t0 + Duration::from_millis(211)),
+            masks("287082")
+        );
     }
 
     #[test]
@@ -327,21 +382,40 @@ mod tests {
         let (mut token, t0) = token(Vec::new());
         press(&mut token, t0);
         let release = t0 + Duration::from_millis(150);
-        assert_eq!(at(&mut token, release + Duration::from_millis(19_999)), masks("287082"));
-        assert_eq!(at(&mut token, release + Duration::from_millis(20_061)), LcdContent::Off);
+        assert_eq!(
+            at(&mut token, release + Duration::from_millis(19_999)),
+            masks("287082")
+        );
+        assert_eq!(
+            at(&mut token, release + Duration::from_millis(20_061)),
+            LcdContent::Off
+        );
         press(&mut token, t0 + Duration::from_secs(30));
         press(&mut token, t0 + Duration::from_secs(32));
-        assert_eq!(at(&mut token, t0 + Duration::from_millis(32_100)), masks("359152"));
-        assert_eq!(at(&mut token, t0 + Duration::from_millis(32_300)), LcdContent::Off);
+        assert_eq!(
+            at(&mut token, t0 + Duration::from_millis(32_100)),
+            masks("359152")
+        );
+        assert_eq!(
+            at(&mut token, t0 + Duration::from_millis(32_300)),
+            LcdContent::Off
+        );
     }
 
     #[test]
     fn a_held_key_keeps_the_token_awake() {
         let (mut token, t0) = token(Vec::new());
         press(&mut token, t0);
-        token.push_edge(KeyEdge { at: t0 + Duration::from_secs(5), key: "button".into(), down: true });
+        token.push_edge(KeyEdge {
+            at: t0 + Duration::from_secs(5),
+            key: "button".into(),
+            down: true,
+        });
         // Held for 30 s: no auto-off while held; the release then switches the display off.
-        assert_eq!(at(&mut token, t0 + Duration::from_secs(34)), masks("287082"));
+        assert_eq!(
+            at(&mut token, t0 + Duration::from_secs(34)),
+            masks("287082")
+        );
     }
 
     #[test]
@@ -349,25 +423,39 @@ mod tests {
         let release = |t0: Instant| t0 + Duration::from_millis(150);
         let (mut early, t0) = token(vec![Fault::AutoOffEarly]);
         press(&mut early, t0);
-        assert_eq!(at(&mut early, release(t0) + Duration::from_millis(14_100)), LcdContent::Off);
+        assert_eq!(
+            at(&mut early, release(t0) + Duration::from_millis(14_100)),
+            LcdContent::Off
+        );
         let (mut never, t0) = token(vec![Fault::AutoOffNever]);
         press(&mut never, t0);
-        assert_eq!(at(&mut never, t0 + Duration::from_secs(300)), masks("287082"));
+        assert_eq!(
+            at(&mut never, t0 + Duration::from_secs(300)),
+            masks("287082")
+        );
         let (mut ignored, t0) = token(vec![Fault::PressIgnored]);
         press(&mut ignored, t0);
-        assert_eq!(at(&mut ignored, t0 + Duration::from_secs(1)), LcdContent::Off);
+        assert_eq!(
+            at(&mut ignored, t0 + Duration::from_secs(1)),
+            LcdContent::Off
+        );
         let (mut wrong, t0) = token(vec![Fault::WrongDigit]);
         press(&mut wrong, t0);
         assert_eq!(at(&mut wrong, t0 + Duration::from_secs(1)), masks("288082"));
         let (mut dead, t0) = token(vec![Fault::DeadSegment]);
         press(&mut dead, t0);
-        let LcdContent::On(m) = at(&mut dead, t0 + Duration::from_secs(1)) else { panic!("off") };
+        let LcdContent::On(m) = at(&mut dead, t0 + Duration::from_secs(1)) else {
+            panic!("off")
+        };
         assert_eq!(m[0], font_mask(2, false) & !0b100);
         let (mut stale, t0) = token(vec![Fault::StaleCode]);
         press(&mut stale, t0);
         // Auto-off at 20 s, then a press in a later time step shows the first code again.
         press(&mut stale, t0 + Duration::from_secs(40));
-        assert_eq!(at(&mut stale, t0 + Duration::from_millis(40_300)), masks("287082"));
+        assert_eq!(
+            at(&mut stale, t0 + Duration::from_millis(40_300)),
+            masks("287082")
+        );
         let shown: Vec<&str> = stale.truth().iter().map(|(_, s)| s.as_str()).collect();
         assert_eq!(shown, ["287082", "off", "287082"]);
     }
@@ -388,14 +476,30 @@ table:
 ";
         let profile = TokenProfile::from_text(Path::new("keypad.yaml"), text).unwrap();
         let t0 = Instant::now();
-        let mut token = SimToken::new(profile, Secret::from_base32(RFC_SECRET).unwrap(), Vec::new(), t0, from_unix_seconds(59), Duration::ZERO);
+        let mut token = SimToken::new(
+            profile,
+            Secret::from_base32(RFC_SECRET).unwrap(),
+            Vec::new(),
+            t0,
+            from_unix_seconds(59),
+            Duration::ZERO,
+        );
         let ms = |n: u64| t0 + Duration::from_millis(n);
-        let edge = |key: &str, down, t| KeyEdge { at: t, key: key.into(), down };
+        let edge = |key: &str, down, t| KeyEdge {
+            at: t,
+            key: key.into(),
+            down,
+        };
         token.push_edge(edge("red", true, ms(0)));
         token.push_edge(edge("red", false, ms(100)));
         assert!(matches!(at(&mut token, ms(150)), LcdContent::On(_)));
         // red down, 0 down, 0 up, red up: a repeat, and the red release does not switch off.
-        for e in [edge("red", true, ms(1000)), edge("0", true, ms(1080)), edge("0", false, ms(1230)), edge("red", false, ms(1310))] {
+        for e in [
+            edge("red", true, ms(1000)),
+            edge("0", true, ms(1080)),
+            edge("0", false, ms(1230)),
+            edge("red", false, ms(1310)),
+        ] {
             token.push_edge(e);
         }
         assert!(matches!(at(&mut token, ms(2000)), LcdContent::On(_)));
