@@ -704,10 +704,10 @@ impl Layout {
         }
         let mut extent = vec![(f32::MAX, f32::MIN); runs.len()];
         for &(x, y) in &ink {
-            if let Some(&k) = run_of_bin.get(column(x, y, shear_steps)) {
-                if let Some(e) = extent.get_mut(k) {
-                    *e = (e.0.min(y as f32), e.1.max(y as f32));
-                }
+            if let Some(&k) = run_of_bin.get(column(x, y, shear_steps))
+                && let Some(e) = extent.get_mut(k)
+            {
+                *e = (e.0.min(y as f32), e.1.max(y as f32));
             }
         }
         let mut heights: Vec<f32> = extent.iter().map(|e| e.1 - e.0 + 1.0).collect();
