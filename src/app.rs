@@ -514,9 +514,10 @@ async fn run_command(args: RunArgs) -> Result<i32, Error> {
     let all_sim = planned
         .iter()
         .all(|p| p.rig.as_ref().map_or(true, |r| r.backend == Backend::Sim));
-    if all_sim {
-        // Virtual time: a 20 s auto-off costs milliseconds, and a seed fixes the run.
-        tokio::time::pause();
+    if !all_sim {
+        // The runtime starts on paused (virtual) time, where a 20 s auto-off costs milliseconds
+        // and a seed fixes the run; a lab bench lives in real time.
+        tokio::time::resume();
     }
     let run_id = run_id(args.seed);
     let run_dir = args

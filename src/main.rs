@@ -34,7 +34,9 @@ fn main() -> ExitCode {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
+/// The runtime starts on paused time so that every instant is an exact millisecond offset
+/// from its start (simulated runs are then repeatable); `app` resumes real time for lab rigs.
+#[tokio::main(flavor = "current_thread", start_paused = true)]
 async fn run(cli: Cli) -> i32 {
     app::run(cli).await
 }
