@@ -17,7 +17,7 @@ use crate::config::rig::{
     Backend, OracleChoice, PixelRect, RigConfig, SecretEncoding, SecretSource,
 };
 use crate::config::token::OtpAlgorithm;
-use crate::config::{self, Catalogue, ConfigError, Scenario};
+use crate::config::{self, Catalogue, ConfigError, ConfigFile, Scenario, TokenProfile};
 use crate::error::Error;
 use crate::oracle::{
     self, Algorithm, Encoding, ExternalOracle, HotpOracle, Oracle, PropertiesOracle, Secret,
@@ -118,14 +118,54 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Problems of a scenario against its token's profile (keys) and the catalogue (ids).
+fn cross_check(
+    scenario: &Scenario,
+    profile: Option<&TokenProfile>,
+    catalogue: Option<&Catalogue>,
+) -> Vec<(String, String)> {
+    let mut problems = profile
+        .map(|p| scenario.check_against(p))
+        .unwrap_or_default();
+    if let Some(catalogue) = catalogue {
+        for (i, id) in scenario.verifies.iter().enumerate() {
+            if !catalogue.requirements.contains_key(id) {
+                problems.push((
+                    format!("verifies[{i}]"),
+                    format!("`{id}` is not in {}", catalogue.file.display()),
+                ));
+            }
+        }
+    }
+    problems
+}
+
 fn validate_command(args: &ValidateArgs) -> Result<i32, Error> {
     let files = yaml_files(&args.paths)?;
     if files.is_empty() {
         return Err(Error::Usage("no YAML files found to validate".into()));
     }
+    // Scenarios are also checked against their token's profile in rig/tokens/ and the
+    // catalogue in scenarios/, where those exist and are valid themselves.
+    let catalogue = Catalogue::load(Path::new("scenarios/requirements.yaml")).ok();
     let mut bad = 0;
     for (file, _) in &files {
-        match config::load_any(file) {
+        let checked = config::load_any(file).and_then(|loaded| match &loaded {
+            ConfigFile::Scenario(scenario) => {
+                let profile = TokenProfile::load(
+                    &Path::new("rig/tokens").join(format!("{}.yaml", scenario.token)),
+                )
+                .ok();
+                let problems = cross_check(scenario, profile.as_ref(), catalogue.as_ref());
+                if problems.is_empty() {
+                    Ok(loaded)
+                } else {
+                    Err(locate(file, problems))
+                }
+            }
+            _ => Ok(loaded),
+        });
+        match checked {
             Ok(loaded) => println!("ok     {} ({})", file.display(), loaded.kind()),
             Err(e) => {
                 bad += 1;
@@ -249,20 +289,8 @@ fn plan(args: &RunArgs) -> Result<Plan, Error> {
                 )
             }),
         };
-        let mut problems: Vec<(String, String)> = Vec::new();
-        if let Ok(rig) = &rig {
-            problems.extend(scenario.check_against(&rig.token.profile));
-        }
-        if let Some(catalogue) = &catalogue {
-            for (i, id) in scenario.verifies.iter().enumerate() {
-                if !catalogue.requirements.contains_key(id) {
-                    problems.push((
-                        format!("verifies[{i}]"),
-                        format!("`{id}` is not in {}", catalogue.file.display()),
-                    ));
-                }
-            }
-        }
+        let profile = rig.as_ref().ok().map(|r| &r.token.profile);
+        let problems = cross_check(&scenario, profile, catalogue.as_ref());
         if !problems.is_empty() {
             errors.push(locate(&scenario.file, problems));
             continue;
