@@ -4,12 +4,14 @@
 //! Everything that crosses from here to perception and the runner is pixels, lines and
 //! press feedback, each with a capture time on the rig's one monotonic clock.
 
+pub mod audio_file;
 pub mod buttons;
 pub mod camera;
 pub mod clock;
 pub mod console;
 pub mod device;
 pub mod error;
+pub mod microphone;
 pub mod sim;
 
 pub use buttons::Buttons;
@@ -18,6 +20,7 @@ pub use clock::Clock;
 pub use console::{Console, LogLine};
 pub use device::DeviceId;
 pub use error::RigError;
+pub use microphone::{AudioBlock, Microphone};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
