@@ -24,6 +24,8 @@ use crate::oracle::{
     TotpOracle,
 };
 use crate::perception::lcd::{LcdReader, Region};
+use crate::perception::listener::{LanguageChoice, Listener};
+use crate::perception::voice_pack::VoicePack;
 use crate::report;
 use crate::rig::{self, Rig, RigError, SharedButtons, sim};
 use crate::runner::context::BenchTiming;
@@ -315,6 +317,15 @@ fn plan(args: &RunArgs) -> Result<Plan, Error> {
                 .join(", ")
         )));
     }
+    // The simulator runs on paused (virtual) time: a lab command's timeout would expire at once.
+    if let Some(rig) = planned.iter().filter_map(|p| p.rig.as_ref().ok()).find(|r| {
+        r.backend == Backend::Sim && matches!(r.token.oracle, OracleChoice::External { .. })
+    }) {
+        return Err(Error::Usage(format!(
+            "{}: the external oracle runs a lab command in real time; use it with a lab rig, not the simulator",
+            rig.file.display()
+        )));
+    }
     let lab = planned
         .iter()
         .any(|p| p.rig.as_ref().is_ok_and(|r| r.backend == Backend::Lab));
@@ -574,6 +585,8 @@ async fn run_command(args: RunArgs) -> Result<i32, Error> {
     );
     let mut records = Vec::new();
     let mut rigs: Vec<RigRecord> = Vec::new();
+    // One listener per voice pack, enrolled once for the whole run.
+    let mut listeners: BTreeMap<PathBuf, Arc<Listener>> = BTreeMap::new();
     for item in &planned {
         let scenario = &item.scenario;
         progress.set_message(scenario.name.clone());
@@ -601,8 +614,16 @@ async fn run_command(args: RunArgs) -> Result<i32, Error> {
                         rigs.push(record);
                     }
                     run_one(
-                        scenario, rig_config, &args, &faults, &journal, &run_dir, &cancel,
-                        &current, run_start,
+                        scenario,
+                        rig_config,
+                        &args,
+                        &faults,
+                        &journal,
+                        &run_dir,
+                        &cancel,
+                        &current,
+                        run_start,
+                        &mut listeners,
                     )
                     .await
                 }
@@ -684,14 +705,32 @@ async fn run_one(
     cancel: &CancellationToken,
     current: &CurrentButtons,
     run_start: Instant,
+    listeners: &mut BTreeMap<PathBuf, Arc<Listener>>,
 ) -> ScenarioRecord {
     let at_s = round_ms((Instant::now() - run_start).as_secs_f64());
-    let setup = (|| -> Result<(Rig, Oracle), Error> {
+    let setup = (|| -> Result<(Rig, Oracle, Option<Arc<Listener>>), Error> {
         let oracle = build_oracle(rig_config)?;
+        let listener = match &rig_config.microphone {
+            Some(microphone) => Some(match listeners.get(&microphone.voice_pack) {
+                Some(listener) => listener.clone(),
+                None => {
+                    let pack = VoicePack::load(&microphone.voice_pack).map_err(|e| {
+                        Error::Rig(RigError::Device {
+                            device: rig::DeviceId::new("microphone", "listener", microphone.voice_pack.display().to_string()),
+                            message: format!("voice pack: {e}"),
+                        })
+                    })?;
+                    let listener = Arc::new(Listener::new(pack));
+                    listeners.insert(microphone.voice_pack.clone(), listener.clone());
+                    listener
+                }
+            }),
+            None => None,
+        };
         let rig = build_rig(rig_config, scenario_seed(args.seed, &scenario.name), faults)?;
-        Ok((rig, oracle))
+        Ok((rig, oracle, listener))
     })();
-    let (rig, oracle) = match setup {
+    let (rig, oracle, listener) = match setup {
         Ok(ready) => ready,
         Err(e) => {
             return not_started(
@@ -737,6 +776,8 @@ async fn run_one(
         cancel: cancel.clone(),
         run_start,
         shutdown_grace: rig_config.shutdown_grace,
+        listener: listener.map(|l| (l, LanguageChoice::Auto)),
+        serial: rig_config.token.serial.clone(),
     };
     let record = run_scenario(run).await;
     if let Ok(mut slot) = current.lock() {

@@ -98,6 +98,8 @@ pub struct RawRig {
     pub relays: Option<RawRelays>,
     /// The token's console, if wired.
     pub console: Option<RawConsole>,
+    /// The microphone (or the headphone jack as a line input), if the token speaks.
+    pub microphone: Option<RawMicrophone>,
     /// The simulated world (backend `sim` only).
     pub sim: Option<RawSim>,
     /// How long tasks get to stop at shutdown (default 5s).
@@ -201,6 +203,20 @@ pub struct RawRelay {
     pub active_low: Option<bool>,
 }
 
+/// The microphone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMicrophone {
+    /// Lab backend: the ALSA device, e.g. `hw:1,0`.
+    pub device: Option<String>,
+    /// Samples per second (default 16000).
+    pub sample_rate: Option<u32>,
+    /// Length of one capture block (default 20ms).
+    pub block: Option<RawDuration>,
+    /// The listener's voice pack for this token kind (relative to the rig file).
+    pub voice_pack: Option<String>,
+}
+
 /// The token's console.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -226,6 +242,20 @@ pub struct RawSim {
     pub optics: Option<RawOptics>,
     /// Rig faults to simulate (not token faults), for testing the rig's own error paths.
     pub rig_faults: Option<Vec<String>>,
+    /// The voice pack the simulated token speaks from (relative to the rig file).
+    pub voice: Option<String>,
+    /// The room between the token's speaker and the microphone.
+    pub room: Option<RawRoom>,
+}
+
+/// The simulated room.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoom {
+    /// Background noise, dBFS RMS.
+    pub noise_dbfs: Option<f32>,
+    /// Amount of room echo (0 none, 1 strong).
+    pub echo: Option<f32>,
 }
 
 /// Optics and light of the simulated camera.
@@ -266,6 +296,8 @@ pub struct RawToken {
     pub auto_off: Option<RawAutoOff>,
     /// Default press and chord timing.
     pub timing: Option<RawTiming>,
+    /// How the token speaks, for tokens that do.
+    pub speech: Option<RawSpeech>,
     /// The state × key table: state → key or chord (`red+0`) → what happens.
     pub table: Option<BTreeMap<String, BTreeMap<String, RawCell>>>,
     /// Other behaviour facts (name → fact), each `seed` or `assumed`.
@@ -312,6 +344,42 @@ pub struct RawTiming {
     pub press: Option<RawDuration>,
     /// Gap between the edges of a chord (default 80ms).
     pub chord_gap: Option<RawDuration>,
+}
+
+/// How a speaking token speaks: languages, volume and speed steps.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpeech {
+    /// Languages it speaks (`da`, `en`).
+    pub languages: Option<Vec<String>>,
+    /// The language of a new unit.
+    pub default_language: Option<String>,
+    /// Volume steps.
+    pub volume: Option<RawSteps>,
+    /// Reading-speed steps.
+    pub speed: Option<RawSteps>,
+    /// From the key release to the start of speech.
+    pub latency: Option<RawDuration>,
+    /// Digits of the serial number read aloud.
+    pub serial_digits: Option<u32>,
+    /// Whether volume, speed and language survive switching off.
+    pub settings_survive_off: Option<bool>,
+    /// `seed` or `assumed`.
+    pub source: Option<Source>,
+    /// What was chosen and why.
+    pub note: Option<String>,
+}
+
+/// A stepped setting: `levels` in order from lowest to highest, and the default's index.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSteps {
+    /// Volume: gain in dB per step; speed: the reading speed factor per step.
+    pub levels: Option<Vec<f64>>,
+    /// The level of a new unit, 1-based.
+    pub default: Option<u32>,
+    /// What pressing beyond an end does: `stay` (default).
+    pub at_ends: Option<String>,
 }
 
 /// One cell of the state × key table.
@@ -415,6 +483,8 @@ pub struct RawStep {
     pub expect_off: Option<RawExpectOff>,
     /// Expect a console line matching a pattern.
     pub expect_log: Option<RawExpectLog>,
+    /// Expect the token to speak.
+    pub expect_speech: Option<RawExpectSpeech>,
     /// Measure a quantity with limits.
     pub measure: Option<RawMeasure>,
     /// Repeat steps.
@@ -422,6 +492,9 @@ pub struct RawStep {
     /// Make sure the token is off (press its off key or wait for auto-off).
     #[serde(default, deserialize_with = "present")]
     pub power_off: Option<RawPowerOff>,
+    /// Bring a speaking token's volume, speed and language back to the profile's defaults.
+    #[serde(default, deserialize_with = "present")]
+    pub restore_settings: Option<RawRestoreSettings>,
 }
 
 /// `press: button` or `press: {button, hold}`.
@@ -517,17 +590,44 @@ pub struct RawExpectLog {
     pub since_scenario_start: Option<bool>,
 }
 
-/// `measure: {quantity, min, max}`.
+/// A limit: a duration with its unit (`500ms`) for times, a plain number for levels (dBFS or
+/// dB), rates (digits per second) and ratios.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum RawLimit {
+    /// A plain number in the quantity's unit.
+    Number(f64),
+    /// A duration.
+    Duration(RawDuration),
+}
+
+/// `measure: {quantity, min, max, within, relative_to}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMeasure {
-    /// `press_to_display` or `release_to_off`.
+    /// `press_to_display`, `release_to_off`, `speech_latency`, `speech_level`,
+    /// `speech_duration` or `digit_rate`.
     pub quantity: Option<String>,
-    /// Lower limit (with unit).
-    pub min: Option<RawDuration>,
-    /// Upper limit (with unit).
-    pub max: Option<RawDuration>,
+    /// Lower limit.
+    pub min: Option<RawLimit>,
+    /// Upper limit.
+    pub max: Option<RawLimit>,
     /// How long to wait for the event measured (default 5s).
+    pub within: Option<RawDuration>,
+    /// `previous`: measure the change from the previous utterance instead (level: difference
+    /// in dB; duration and rate: ratio).
+    pub relative_to: Option<String>,
+}
+
+/// `expect_speech: {says, language, within}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectSpeech {
+    /// `display`, `oracle`, `serial`, `same`, `any`, or literal digits.
+    pub says: Option<String>,
+    /// The language it must be spoken in (`en`, `da`), if checked.
+    pub language: Option<String>,
+    /// Deadline for the speech to start, from the last key edge before the step (default 3s).
     pub within: Option<RawDuration>,
 }
 
@@ -540,6 +640,11 @@ pub struct RawRepeat {
     /// The steps.
     pub steps: Option<Vec<RawStep>>,
 }
+
+/// `restore_settings: {}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRestoreSettings {}
 
 /// `power_off: {}`.
 #[derive(Debug, Default, Deserialize)]

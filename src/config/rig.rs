@@ -220,6 +220,25 @@ pub struct SimConfig {
     pub optics: OpticsConfig,
     /// Rig faults to play.
     pub rig_faults: Vec<SimRigFault>,
+    /// The voice pack the simulated token speaks from.
+    pub voice: Option<PathBuf>,
+    /// Background noise of the simulated room, dBFS RMS.
+    pub room_noise_dbfs: f32,
+    /// Echo of the simulated room (0 none, 1 strong).
+    pub room_echo: f32,
+}
+
+/// The microphone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MicrophoneConfig {
+    /// Lab: the ALSA device.
+    pub device: Option<String>,
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// Length of one capture block.
+    pub block: Duration,
+    /// The listener's voice pack for this token kind.
+    pub voice_pack: PathBuf,
 }
 
 /// A validated rig file.
@@ -239,6 +258,8 @@ pub struct RigConfig {
     pub relays: RelaysConfig,
     /// Console, if wired.
     pub console: Option<ConsoleConfig>,
+    /// Microphone, if the token speaks.
+    pub microphone: Option<MicrophoneConfig>,
     /// The simulated world (sim only).
     pub sim: Option<SimConfig>,
     /// How long tasks get to stop.
@@ -529,8 +550,27 @@ fn validate(
         device: c.device,
         baud: c.baud.unwrap_or(115_200),
     });
+    let microphone = raw.microphone.and_then(|m| {
+        let sample_rate = m.sample_rate.unwrap_or(16_000);
+        if !(8_000..=192_000).contains(&sample_rate) {
+            problems.push("microphone.sample_rate", format!("{sample_rate} Hz is outside 8000 to 192000"));
+        }
+        let Some(pack) = m.voice_pack else {
+            problems.push("microphone", "missing `voice_pack` (the listener's enrolment pack)");
+            return None;
+        };
+        Some(MicrophoneConfig {
+            device: m.device,
+            sample_rate,
+            block: m.block.map_or(Duration::from_millis(20), |d| d.0),
+            voice_pack: base.join(pack),
+        })
+    });
+    if profile.speech.is_some() && microphone.is_none() {
+        problems.push(".", format!("{} speaks: the rig needs a `microphone`", profile.name));
+    }
     let sim = match (backend, raw.sim) {
-        (Backend::Sim, sim) => Some(validate_sim(sim, problems)),
+        (Backend::Sim, sim) => Some(validate_sim(sim, base, problems)),
         (Backend::Lab, Some(_)) => {
             problems.push(
                 "sim",
@@ -553,18 +593,21 @@ fn validate(
         camera,
         relays,
         console,
+        microphone,
         sim,
         shutdown_grace: raw.shutdown_grace.map_or(Duration::from_secs(5), |d| d.0),
     })
 }
 
-fn validate_sim(raw: Option<RawSim>, problems: &mut Problems<'_>) -> SimConfig {
+fn validate_sim(raw: Option<RawSim>, base: &Path, problems: &mut Problems<'_>) -> SimConfig {
     let raw = raw.unwrap_or(RawSim {
         start_utc: None,
         relay_latency: None,
         display_latency: None,
         optics: None,
         rig_faults: None,
+        voice: None,
+        room: None,
     });
     let start_utc = raw
         .start_utc
@@ -603,6 +646,9 @@ fn validate_sim(raw: Option<RawSim>, problems: &mut Problems<'_>) -> SimConfig {
             .map_or(Duration::from_millis(60), |d| d.0),
         optics,
         rig_faults,
+        voice: raw.voice.map(|v| base.join(v)),
+        room_noise_dbfs: raw.room.as_ref().and_then(|r| r.noise_dbfs).unwrap_or(-55.0),
+        room_echo: raw.room.as_ref().and_then(|r| r.echo).unwrap_or(0.3),
     }
 }
 

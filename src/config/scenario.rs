@@ -44,20 +44,72 @@ pub enum OffExpectation {
 /// A quantity `measure` can measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quantity {
-    /// From the last press's contact closing to the first frame showing a code.
+    /// From the last press's contact closing to the first frame showing a code (s).
     PressToDisplay,
-    /// From the last key release to the first blank frame.
+    /// From the last key release to the first blank frame (s).
     ReleaseToOff,
+    /// From the last key release to the start of the speech it caused (s).
+    SpeechLatency,
+    /// Level of the last utterance (dBFS; relative: dB change from the previous one).
+    SpeechLevel,
+    /// Duration of the last utterance (s; relative: ratio to the previous one).
+    SpeechDuration,
+    /// Digits per second of the last utterance (relative: ratio to the previous one).
+    DigitRate,
 }
 
 impl Quantity {
+    const ALL: [(&'static str, Quantity); 6] = [
+        ("press_to_display", Quantity::PressToDisplay),
+        ("release_to_off", Quantity::ReleaseToOff),
+        ("speech_latency", Quantity::SpeechLatency),
+        ("speech_level", Quantity::SpeechLevel),
+        ("speech_duration", Quantity::SpeechDuration),
+        ("digit_rate", Quantity::DigitRate),
+    ];
+
     /// Its name in YAML and records.
     pub fn name(self) -> &'static str {
-        match self {
-            Quantity::PressToDisplay => "press_to_display",
-            Quantity::ReleaseToOff => "release_to_off",
+        Self::ALL.iter().find(|(_, q)| *q == self).map_or("", |(name, _)| name)
+    }
+
+    /// Its unit; `relative` for the change from the previous utterance.
+    pub fn unit(self, relative: bool) -> &'static str {
+        match (self, relative) {
+            (Quantity::SpeechLevel, false) => "dBFS",
+            (Quantity::SpeechLevel, true) => "dB",
+            (Quantity::DigitRate, false) => "digits/s",
+            (Quantity::SpeechDuration | Quantity::DigitRate, true) => "ratio",
+            _ => "s",
         }
     }
+
+    /// Whether its limits are durations (`500ms`) rather than plain numbers.
+    pub fn is_time(self, relative: bool) -> bool {
+        self.unit(relative) == "s"
+    }
+
+    /// Whether it can be measured relative to the previous utterance.
+    pub fn can_be_relative(self) -> bool {
+        matches!(self, Quantity::SpeechLevel | Quantity::SpeechDuration | Quantity::DigitRate)
+    }
+}
+
+/// What `expect_speech` wants to hear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Says {
+    /// The code the display shows.
+    Display,
+    /// A code the oracle accepts.
+    Oracle,
+    /// The unit's serial number (from the rig file).
+    Serial,
+    /// The same digits as the utterance before.
+    Same,
+    /// Any recognised digits.
+    Any,
+    /// These digits.
+    Literal(String),
 }
 
 /// What a step does.
@@ -113,11 +165,22 @@ pub enum StepAction {
     Measure {
         /// What.
         quantity: Quantity,
-        /// Lower limit.
-        min: Option<Duration>,
-        /// Upper limit.
-        max: Option<Duration>,
+        /// Lower limit, in the quantity's unit (seconds for times).
+        min: Option<f64>,
+        /// Upper limit, in the quantity's unit.
+        max: Option<f64>,
         /// How long to wait for the event measured.
+        within: Duration,
+        /// Measure the change from the previous utterance.
+        relative: bool,
+    },
+    /// The token speaks before a deadline.
+    ExpectSpeech {
+        /// What.
+        says: Says,
+        /// In which language, if checked.
+        language: Option<String>,
+        /// Deadline for the speech to start, from the last key edge before the step.
         within: Duration,
     },
     /// Repeat steps.
@@ -127,6 +190,8 @@ pub enum StepAction {
         /// The steps.
         steps: Vec<Step>,
     },
+    /// Bring volume, speed and language back to the profile's defaults.
+    RestoreSettings,
     /// Make sure the token is off.
     PowerOff {
         /// How long to wait for blank after the off key.
@@ -147,8 +212,10 @@ impl StepAction {
             StepAction::ExpectOff(_) => "expect_off",
             StepAction::ExpectLog { .. } => "expect_log",
             StepAction::Measure { .. } => "measure",
+            StepAction::ExpectSpeech { .. } => "expect_speech",
             StepAction::Repeat { .. } => "repeat",
             StepAction::PowerOff { .. } => "power_off",
+            StepAction::RestoreSettings => "restore_settings",
         }
     }
 }
@@ -290,7 +357,89 @@ fn steps(prefix: &str, raw: Vec<RawStep>, problems: &mut Problems<'_>) -> Vec<St
         .collect()
 }
 
-const STEP_KINDS: &str = "press, chord, hold, wait, wait_for_step_start, expect_display, expect_off, expect_log, measure, repeat, power_off";
+const STEP_KINDS: &str = "press, chord, hold, wait, wait_for_step_start, expect_display, expect_off, expect_log, expect_speech, measure, repeat, power_off, restore_settings";
+
+fn measure_of(
+    path: &str,
+    measure: super::raw::RawMeasure,
+    problems: &mut Problems<'_>,
+) -> Option<StepAction> {
+    let names: Vec<&str> = Quantity::ALL.iter().map(|(n, _)| *n).collect();
+    let quantity = match measure.quantity.as_deref() {
+        Some(name) => match Quantity::ALL.iter().find(|(n, _)| *n == name) {
+            Some((_, quantity)) => *quantity,
+            None => {
+                problems.push(
+                    format!("{path}.measure.quantity"),
+                    format!("unknown quantity `{name}`, expected one of {}", names.join(", ")),
+                );
+                return None;
+            }
+        },
+        None => {
+            problems.push(format!("{path}.measure"), "missing `quantity`");
+            return None;
+        }
+    };
+    let relative = match measure.relative_to.as_deref() {
+        None => false,
+        Some("previous") if quantity.can_be_relative() => true,
+        Some("previous") => {
+            problems.push(
+                format!("{path}.measure.relative_to"),
+                format!("{} cannot be measured relative to the previous utterance", quantity.name()),
+            );
+            return None;
+        }
+        Some(other) => {
+            problems.push(
+                format!("{path}.measure.relative_to"),
+                format!("`{other}`: only `previous` is supported"),
+            );
+            return None;
+        }
+    };
+    if measure.min.is_none() && measure.max.is_none() {
+        problems.push(
+            format!("{path}.measure"),
+            "give `min`, `max` or both: a measurement needs limits",
+        );
+        return None;
+    }
+    let mut ok = true;
+    let mut limit = |name: &str, raw: Option<super::raw::RawLimit>| -> Option<f64> {
+        let value = match (raw?, quantity.is_time(relative)) {
+            (super::raw::RawLimit::Duration(d), true) => d.0.as_secs_f64(),
+            (super::raw::RawLimit::Number(n), false) => n,
+            (_, true) => {
+                problems.push(
+                    format!("{path}.measure.{name}"),
+                    format!("{} is a time: write the limit with its unit, like 500ms", quantity.name()),
+                );
+                ok = false;
+                return None;
+            }
+            (_, false) => {
+                problems.push(
+                    format!("{path}.measure.{name}"),
+                    format!("write the limit as a plain number in {}", quantity.unit(relative)),
+                );
+                ok = false;
+                return None;
+            }
+        };
+        Some(value)
+    };
+    let min = limit("min", measure.min);
+    let max = limit("max", measure.max);
+    ok.then_some(StepAction::Measure {
+        quantity,
+        min,
+        max,
+        within: measure.within.map_or(Duration::from_secs(5), |d| d.0),
+        relative,
+    })
+}
 
 fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step> {
     let mut actions: Vec<StepAction> = Vec::new();
@@ -411,36 +560,40 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
         }
     }
     if let Some(measure) = raw.measure {
-        let quantity = match measure.quantity.as_deref() {
-            Some("press_to_display") => Some(Quantity::PressToDisplay),
-            Some("release_to_off") => Some(Quantity::ReleaseToOff),
+        match measure_of(path, measure, problems) {
+            Some(action) => actions.push(action),
+            None => bad = true,
+        }
+    }
+    if let Some(speech) = raw.expect_speech {
+        let says = match speech.says.as_deref() {
+            Some("display") => Some(Says::Display),
+            Some("oracle") => Some(Says::Oracle),
+            Some("serial") => Some(Says::Serial),
+            Some("same") => Some(Says::Same),
+            Some("any") => Some(Says::Any),
+            Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(Says::Literal(digits.to_string()))
+            }
             Some(other) => {
                 problems.push(
-                    format!("{path}.measure.quantity"),
+                    format!("{path}.expect_speech.says"),
                     format!(
-                        "unknown quantity `{other}`, expected press_to_display or release_to_off"
+                        "`{other}` is not display, oracle, serial, same, any or a string of digits"
                     ),
                 );
                 None
             }
             None => {
-                problems.push(format!("{path}.measure"), "missing `quantity`");
+                problems.push(format!("{path}.expect_speech"), "missing `says`");
                 None
             }
         };
-        if measure.min.is_none() && measure.max.is_none() {
-            problems.push(
-                format!("{path}.measure"),
-                "give `min`, `max` or both: a measurement needs limits",
-            );
-            bad = true;
-        }
-        match quantity {
-            Some(quantity) => actions.push(StepAction::Measure {
-                quantity,
-                min: measure.min.map(|d| d.0),
-                max: measure.max.map(|d| d.0),
-                within: measure.within.map_or(Duration::from_secs(5), |d| d.0),
+        match says {
+            Some(says) => actions.push(StepAction::ExpectSpeech {
+                says,
+                language: speech.language,
+                within: speech.within.map_or(Duration::from_secs(3), |d| d.0),
             }),
             None => bad = true,
         }
@@ -466,6 +619,9 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
             times,
             steps: inner,
         });
+    }
+    if raw.restore_settings.is_some() {
+        actions.push(StepAction::RestoreSettings);
     }
     if let Some(off) = raw.power_off {
         actions.push(StepAction::PowerOff {

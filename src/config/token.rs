@@ -64,25 +64,95 @@ pub struct AutoOff {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
-    /// Switch on (if off) and show a fresh one-time code.
+    /// Switch on (if off) and show a fresh one-time code; a speaking token also reads it.
     ShowCode,
-    /// Switch off.
+    /// Read the code shown again.
+    RepeatCode,
+    /// One volume step up.
+    VolumeUp,
+    /// One volume step down.
+    VolumeDown,
+    /// One reading-speed step up.
+    SpeedUp,
+    /// One reading-speed step down.
+    SpeedDown,
+    /// Switch to the next language.
+    ToggleLanguage,
+    /// Read the serial number aloud.
+    ReadSerial,
+    /// Switch off (also while speaking).
     PowerOff,
-    /// Nothing visible happens.
+    /// Nothing happens.
     Nothing,
 }
 
 impl Action {
+    const ALL: [(&'static str, Action); 10] = [
+        ("show_code", Action::ShowCode),
+        ("repeat_code", Action::RepeatCode),
+        ("volume_up", Action::VolumeUp),
+        ("volume_down", Action::VolumeDown),
+        ("speed_up", Action::SpeedUp),
+        ("speed_down", Action::SpeedDown),
+        ("toggle_language", Action::ToggleLanguage),
+        ("read_serial", Action::ReadSerial),
+        ("power_off", Action::PowerOff),
+        ("nothing", Action::Nothing),
+    ];
+
     fn parse(text: &str) -> Option<Action> {
-        match text {
-            "show_code" => Some(Action::ShowCode),
-            "power_off" => Some(Action::PowerOff),
-            "nothing" => Some(Action::Nothing),
-            _ => None,
-        }
+        Self::ALL.iter().find(|(name, _)| *name == text).map(|(_, action)| *action)
     }
 
-    const NAMES: &'static str = "show_code, power_off, nothing";
+    fn names() -> String {
+        Self::ALL.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Whether the action needs a speaking token.
+    pub fn needs_speech(self) -> bool {
+        matches!(
+            self,
+            Action::RepeatCode
+                | Action::VolumeUp
+                | Action::VolumeDown
+                | Action::SpeedUp
+                | Action::SpeedDown
+                | Action::ToggleLanguage
+                | Action::ReadSerial
+        )
+    }
+}
+
+/// A stepped setting (volume or speed).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Steps {
+    /// Volume: gain in dB per level; speed: speed factor per level; lowest first.
+    pub levels: Vec<f64>,
+    /// The level of a new unit, 0-based index into `levels`.
+    pub default: usize,
+}
+
+/// How a speaking token speaks.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SpeechSpec {
+    /// Languages, e.g. `da`, `en`.
+    pub languages: Vec<String>,
+    /// The language of a new unit.
+    pub default_language: String,
+    /// Volume levels (gain in dB).
+    pub volume: Steps,
+    /// Speed levels (factor).
+    pub speed: Steps,
+    /// Key release to start of speech.
+    pub latency: Duration,
+    /// Digits of the serial number.
+    pub serial_digits: usize,
+    /// Whether settings survive switching off.
+    pub settings_survive_off: bool,
+    /// Stated or assumed.
+    pub source: Source,
+    /// What was chosen and why.
+    pub note: Option<String>,
 }
 
 /// One cell of the state × key table.
@@ -137,6 +207,8 @@ pub struct TokenProfile {
     pub auto_off: Option<AutoOff>,
     /// Default timing of presses and chords.
     pub timing: Timing,
+    /// How it speaks, if it does.
+    pub speech: Option<SpeechSpec>,
     /// state → input (`button`, `red+0`) → cell.
     pub table: BTreeMap<String, BTreeMap<String, Cell>>,
     /// Other facts.
@@ -269,6 +341,7 @@ fn validate(file: &Path, raw: RawToken, problems: &mut Problems<'_>) -> TokenPro
             .and_then(|t| t.chord_gap)
             .map_or(Duration::from_millis(80), |d| d.0),
     };
+    let speech = raw.speech.map(|raw| validate_speech(raw, problems));
     let mut table = BTreeMap::new();
     let raw_table = raw.table.unwrap_or_else(|| {
         problems.push(".", "missing `table` (the state × key table)");
@@ -294,6 +367,9 @@ fn validate(file: &Path, raw: RawToken, problems: &mut Problems<'_>) -> TokenPro
                 }
             }
             if let Some(cell) = validate_cell(&path, cell, &states, problems) {
+                if cell.action.needs_speech() && speech.is_none() {
+                    problems.push(format!("{path}.action"), "this action needs a `speech` section in the profile");
+                }
                 cells.insert(input, cell);
             }
         }
@@ -332,8 +408,77 @@ fn validate(file: &Path, raw: RawToken, problems: &mut Problems<'_>) -> TokenPro
         display_digits,
         auto_off,
         timing,
+        speech,
         table,
         facts,
+    }
+}
+
+fn validate_steps(
+    raw: Option<super::raw::RawSteps>,
+    path: &str,
+    problems: &mut Problems<'_>,
+) -> Steps {
+    let Some(raw) = raw else {
+        problems.push("speech", format!("missing `{path}`"));
+        return Steps { levels: vec![0.0], default: 0 };
+    };
+    let path = format!("speech.{path}");
+    let levels = raw.levels.unwrap_or_default();
+    if levels.is_empty() {
+        problems.push(&path, "missing `levels` (lowest first)");
+    } else if levels.windows(2).any(|w| w[1] <= w[0]) {
+        problems.push(format!("{path}.levels"), "levels must rise from lowest to highest");
+    }
+    if let Some(ends) = raw.at_ends.as_deref()
+        && ends != "stay"
+    {
+        problems.push(format!("{path}.at_ends"), format!("`{ends}`: only `stay` is supported"));
+    }
+    let default = raw.default.unwrap_or(1) as usize;
+    if default == 0 || default > levels.len().max(1) {
+        problems.push(
+            format!("{path}.default"),
+            format!("the default level {default} is not one of 1 to {}", levels.len()),
+        );
+    }
+    let levels = if levels.is_empty() { vec![0.0] } else { levels };
+    Steps { levels, default: default.saturating_sub(1) }
+}
+
+fn validate_speech(raw: super::raw::RawSpeech, problems: &mut Problems<'_>) -> SpeechSpec {
+    let languages = raw.languages.unwrap_or_default();
+    if languages.is_empty() {
+        problems.push("speech", "missing `languages`");
+    }
+    let default_language = raw
+        .default_language
+        .unwrap_or_else(|| languages.first().cloned().unwrap_or_default());
+    if !languages.is_empty() && !languages.contains(&default_language) {
+        problems.push(
+            "speech.default_language",
+            format!("`{default_language}` is not one of {}", languages.join(", ")),
+        );
+    }
+    let volume = validate_steps(raw.volume, "volume", problems);
+    let speed = validate_steps(raw.speed, "speed", problems);
+    if speed.levels.iter().any(|f| *f <= 0.0) {
+        problems.push("speech.speed.levels", "speed factors must be positive");
+    }
+    let source = raw.source.unwrap_or_else(|| {
+        problems.push("speech", "missing `source` (seed or assumed)");
+        Source::Assumed
+    });
+    SpeechSpec {
+        languages,
+        default_language,
+        volume,
+        speed,
+        latency: raw.latency.map_or(Duration::from_millis(300), |d| d.0),
+        serial_digits: raw.serial_digits.unwrap_or(10) as usize,
+        settings_survive_off: raw.settings_survive_off.unwrap_or(true),
+        source,
+        note: raw.note,
     }
 }
 
@@ -349,7 +494,7 @@ fn validate_cell(
             None => {
                 problems.push(
                     format!("{path}.action"),
-                    format!("unknown action `{text}`, expected one of {}", Action::NAMES),
+                    format!("unknown action `{text}`, expected one of {}", Action::names()),
                 );
                 return None;
             }

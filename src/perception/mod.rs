@@ -2,4 +2,7 @@
 //! Never imports the simulator: it sees only pixels with capture times.
 
 pub mod lcd;
+pub mod listener;
 pub mod observation;
+pub mod segmenter;
+pub mod voice_pack;

@@ -208,3 +208,34 @@ mod tests {
         );
     }
 }
+
+/// An utterance the listener heard: when, what, in which language, how loud.
+#[derive(Debug, Clone)]
+pub struct SpeechEvent {
+    /// Start of the speech, on the rig's clock.
+    pub start: Instant,
+    /// End of the speech.
+    pub end: Instant,
+    /// What was recognised.
+    pub heard: super::listener::Heard,
+    /// RMS level of the speech frames, dBFS.
+    pub level_dbfs: f32,
+    /// The samples (with a little padding), kept as evidence.
+    pub clip: std::sync::Arc<Vec<f32>>,
+    /// Their rate.
+    pub sample_rate: u32,
+}
+
+impl SpeechEvent {
+    /// Speech duration, seconds.
+    pub fn duration_s(&self) -> f64 {
+        (self.end - self.start).as_secs_f64()
+    }
+
+    /// Digits per second, when digits were recognised.
+    pub fn digit_rate(&self) -> Option<f64> {
+        let digits = self.heard.digits.as_ref()?;
+        let duration = self.duration_s();
+        (duration > 0.0).then(|| digits.len() as f64 / duration)
+    }
+}

@@ -39,6 +39,8 @@ pub struct Rig {
     pub camera_phase: Duration,
     /// The token's console, if wired.
     pub console: Option<Box<dyn Console>>,
+    /// The microphone, if the token speaks.
+    pub microphone: Option<Box<dyn Microphone>>,
     /// Monotonic time plus the UTC anchor.
     pub clock: Arc<dyn Clock>,
 }

@@ -116,15 +116,20 @@ impl Context {
         match result {
             Ok(()) => StepResult::pass(),
             Err(failure) => {
-                for key in keys {
-                    if let Err(e) = self.set_relay(key, false) {
-                        return StepResult::error(format!(
-                            "{e} (while releasing after: {})",
-                            failure.message.unwrap_or_default()
-                        ));
-                    }
+                // Every key is released, whatever the others do.
+                let errors: Vec<String> = keys
+                    .iter()
+                    .filter_map(|key| self.set_relay(key, false).err())
+                    .collect();
+                if errors.is_empty() {
+                    failure
+                } else {
+                    StepResult::error(format!(
+                        "{} (while releasing after: {})",
+                        errors.join("; "),
+                        failure.message.unwrap_or_default()
+                    ))
                 }
-                failure
             }
         }
     }

@@ -12,7 +12,9 @@ use super::evidence::EvidenceWriter;
 use super::record::{Evidence, Measurement};
 use super::timeline::{Entries, Timeline};
 use crate::config::token::TokenProfile;
-use crate::oracle::Oracle;
+use crate::oracle::{Oracle, OracleError, OracleVerdict};
+use crate::rig::clock::unix_seconds;
+use crate::perception::observation::SpeechEvent;
 use crate::rig::{Clock, Frame, SharedButtons};
 
 /// The facts of the bench the runner needs besides its devices.
@@ -51,6 +53,8 @@ pub struct StepResult {
     pub measurements: Vec<Measurement>,
     /// Frames to save as evidence, with captions.
     pub frames: Vec<(Frame, String)>,
+    /// Audio clips to save as evidence: samples, rate, start, caption.
+    pub clips: Vec<(Arc<Vec<f32>>, u32, Instant, String)>,
 }
 
 impl StepResult {
@@ -61,6 +65,7 @@ impl StepResult {
             message: None,
             measurements: Vec::new(),
             frames: Vec::new(),
+            clips: Vec::new(),
         }
     }
 
@@ -116,6 +121,12 @@ impl StepResult {
         self
     }
 
+    /// Adds an evidence audio clip.
+    pub fn with_clip(mut self, event: &SpeechEvent, caption: impl Into<String>) -> Self {
+        self.clips.push((event.clip.clone(), event.sample_rate, event.start, caption.into()));
+        self
+    }
+
     /// Adds an evidence frame.
     pub fn with_frame(mut self, frame: &Frame, caption: impl Into<String>) -> Self {
         self.frames.push((frame.clone(), caption.into()));
@@ -168,8 +179,17 @@ pub struct Context {
     pub evidence: EvidenceWriter,
     /// The last code an expectation read in this scenario (for `same` / `different`).
     pub last_code: Option<String>,
+    /// Oracle verdicts by (code, moment it was made): a code is put to the oracle once, so an
+    /// HOTP counter is not advanced twice by one code seen and heard.
+    pub verdicts: Vec<(String, Instant, OracleVerdict)>,
     /// Whether the rig has a console.
     pub has_console: bool,
+    /// Whether the rig has a microphone and listener.
+    pub has_microphone: bool,
+    /// The unit's serial number (from the rig file), for `expect_speech: serial`.
+    pub serial: String,
+    /// The digits of the last utterance an expectation heard (for `same`).
+    pub last_speech: Option<String>,
     /// When the scenario started.
     pub scenario_start: Instant,
 }
@@ -180,22 +200,61 @@ impl Context {
         self.timeline.device_s(at)
     }
 
-    /// Saves a result's frames as evidence.
+    /// Saves a result's frames and clips as evidence.
     pub fn save_evidence(
         &mut self,
         label: &str,
-        frames: &[(Frame, String)],
+        result: &StepResult,
     ) -> (Vec<Evidence>, Option<String>) {
         let mut saved = Vec::new();
         let mut problem = None;
-        for (frame, caption) in frames {
+        for (frame, caption) in &result.frames {
             let device_s = self.device_s(frame.captured_at);
             match self.evidence.save(frame, label, caption.clone(), device_s) {
                 Ok(evidence) => saved.push(evidence),
                 Err(e) => problem = Some(e.to_string()),
             }
         }
+        for (samples, rate, start, caption) in &result.clips {
+            let device_s = self.device_s(*start);
+            match self.evidence.save_clip(samples, *rate, label, caption.clone(), device_s) {
+                Ok(evidence) => saved.push(evidence),
+                Err(e) => problem = Some(e.to_string()),
+            }
+        }
         (saved, problem)
+    }
+
+    /// Puts a code seen (or heard) at `seen_at` to the oracle, once per code and press: the
+    /// code was made at the last key release before `seen_at`, so a time-based code is judged
+    /// at that moment, and at `seen_at` too when a step boundary lies between the two.
+    pub async fn check_code(
+        &mut self,
+        code: &str,
+        seen_at: Instant,
+    ) -> Result<OracleVerdict, OracleError> {
+        let made_at = self
+            .timeline
+            .entries()
+            .actions
+            .iter()
+            .rev()
+            .find(|a| !a.closed && a.at <= seen_at)
+            .map_or(seen_at, |a| a.at);
+        if let Some((_, _, verdict)) = self.verdicts.iter().find(|(c, at, _)| c == code && *at == made_at) {
+            return Ok(verdict.clone());
+        }
+        let mut verdict = self.oracle.check(code, self.clock.utc_at(made_at)).await?;
+        let step = self.profile.otp.step.as_secs_f64().max(1.0);
+        let step_of = |at: Instant| (unix_seconds(self.clock.utc_at(at)) / step).floor();
+        if !verdict.accepted && self.oracle.name() == "totp" && step_of(made_at) != step_of(seen_at) {
+            let later = self.oracle.check(code, self.clock.utc_at(seen_at)).await?;
+            if later.accepted {
+                verdict = later;
+            }
+        }
+        self.verdicts.push((code.to_string(), made_at, verdict.clone()));
+        Ok(verdict)
     }
 
     /// Sleeps on the rig's clock unless the operator aborts.
@@ -213,19 +272,52 @@ impl Context {
     pub async fn watch<T>(
         &self,
         deadline: Instant,
+        decide: impl FnMut(&Entries, bool) -> Option<T>,
+    ) -> Result<T, Interrupted> {
+        self.watch_sense(Sense::Camera, deadline, decide).await
+    }
+
+    /// Like `watch`, for utterances: settled once the listener has heard past `deadline`
+    /// with no utterance open (or a long tail has passed), so that speech that started by the
+    /// deadline has been recognised.
+    pub async fn watch_speech<T>(
+        &self,
+        deadline: Instant,
+        decide: impl FnMut(&Entries, bool) -> Option<T>,
+    ) -> Result<T, Interrupted> {
+        if !self.has_microphone {
+            return Err(Interrupted::Source("this rig has no microphone to listen with".into()));
+        }
+        self.watch_sense(Sense::Microphone, deadline, decide).await
+    }
+
+    async fn watch_sense<T>(
+        &self,
+        sense: Sense,
+        deadline: Instant,
         mut decide: impl FnMut(&Entries, bool) -> Option<T>,
     ) -> Result<T, Interrupted> {
         let mut changes = self.timeline.subscribe();
-        let settled_at = deadline + self.timing.confirmation();
-        // Frames that stop arriving must not hang the run: allow a generous grace, then call it.
-        let give_up = settled_at + Duration::from_secs(2) + self.timing.frame_period * 4;
+        let (settled_at, long_tail, period) = match sense {
+            Sense::Camera => (deadline + self.timing.confirmation(), Duration::ZERO, self.timing.frame_period),
+            // An utterance that starts by the deadline ends within the longest reading
+            // (a serial number at the slowest speed) plus the silence that closes it.
+            Sense::Microphone => (deadline + UTTERANCE_CLOSE, SPEECH_TAIL, Duration::from_millis(20)),
+        };
+        // A source that stops delivering must not hang the run: allow a grace, then call it.
+        let give_up = settled_at + long_tail + Duration::from_secs(2) + period * 4;
         loop {
             {
                 let entries = self.timeline.entries();
                 if let Some(failure) = &entries.source_failure {
                     return Err(Interrupted::Source(failure.clone()));
                 }
-                let settled = entries.last_frame_at.is_some_and(|at| at >= settled_at);
+                let settled = match sense {
+                    Sense::Camera => entries.last_frame_at.is_some_and(|at| at >= settled_at),
+                    Sense::Microphone => entries.last_audio_at.is_some_and(|at| {
+                        (at >= settled_at && !entries.in_speech) || at >= settled_at + long_tail
+                    }),
+                };
                 if let Some(value) = decide(&entries, settled) {
                     return Ok(value);
                 }
@@ -240,9 +332,13 @@ impl Context {
                 }
                 () = tokio::time::sleep_until(give_up) => {
                     let entries = self.timeline.entries();
-                    let last = entries.last_frame_at.map_or("none yet".to_string(), |at| format!("{:.3} s", self.device_s(at)));
+                    let (what, last) = match sense {
+                        Sense::Camera => ("camera: no frames", entries.last_frame_at),
+                        Sense::Microphone => ("microphone: no audio", entries.last_audio_at),
+                    };
+                    let last = last.map_or("none yet".to_string(), |at| format!("{:.3} s", self.device_s(at)));
                     return Err(Interrupted::NoFrames(format!(
-                        "camera: no frames to cover the deadline at {:.3} s (last frame read: {last})",
+                        "{what} to cover the deadline at {:.3} s (last received: {last})",
                         self.device_s(deadline),
                     )));
                 }
@@ -250,3 +346,15 @@ impl Context {
         }
     }
 }
+
+/// Which sense a wait depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sense {
+    Camera,
+    Microphone,
+}
+
+/// Silence that closes an utterance in the segmenter, plus a margin.
+const UTTERANCE_CLOSE: Duration = Duration::from_millis(900);
+/// The longest reading: ten digits at the slowest speed, with pauses.
+const SPEECH_TAIL: Duration = Duration::from_secs(12);

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::record::Evidence;
 use crate::rig::Frame;
+use crate::rig::audio_file::{Clip, write_wav};
 
 /// A failure to save evidence.
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +105,32 @@ impl EvidenceWriter {
             caption,
             captured_s: device_s,
         })
+    }
+
+    /// Saves an audio clip as 16-bit WAV and returns its record; `device_s` is its start.
+    pub fn save_clip(
+        &mut self,
+        samples: &[f32],
+        sample_rate: u32,
+        label: &str,
+        caption: String,
+        device_s: f64,
+    ) -> Result<Evidence, EvidenceError> {
+        let name = format!("evidence/{}/{:04}-{}.wav", self.folder, self.next, slug(label));
+        self.next += 1;
+        let Some(run_dir) = &self.run_dir else {
+            return Ok(Evidence { path: name, sha256: String::new(), caption, captured_s: device_s });
+        };
+        let path = run_dir.join(&name);
+        let error = |message: String| EvidenceError { path: path.clone(), message };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| error(e.to_string()))?;
+        }
+        let clip = Clip { samples: samples.to_vec(), sample_rate };
+        write_wav(&path, &clip).map_err(|e| error(e.to_string()))?;
+        let bytes = std::fs::read(&path).map_err(|e| error(e.to_string()))?;
+        let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Evidence { path: name, sha256, caption, captured_s: device_s })
     }
 }
 

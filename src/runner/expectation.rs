@@ -16,19 +16,37 @@ use crate::config::scenario::{OffExpectation, Quantity, Shows};
 use crate::perception::lcd::{LcdReading, Unreadable};
 use crate::perception::observation::DisplayEvent;
 
-/// Display events that can answer an expectation over `[start, deadline]`: the one in force at
-/// `start` and every later one starting by `deadline`.
-fn window(entries: &Entries, start: Instant, deadline: Instant) -> Vec<DisplayEvent> {
-    let first = entries
+/// Display events that can answer an expectation made at `start` with a deadline: the state
+/// in force at the last key edge before `start` (`stale`: it can answer only if nothing replaced
+/// it by the deadline, so only once settled), and every event that began after that edge and
+/// by the deadline (`fresh`).
+fn window(
+    entries: &Entries,
+    start: Instant,
+    deadline: Instant,
+) -> (Option<DisplayEvent>, Vec<DisplayEvent>) {
+    let anchor = entries
+        .actions
+        .iter()
+        .rev()
+        .find(|a| a.at <= start)
+        .map_or(start, |a| a.at);
+    let stale = entries.display_at(anchor).cloned();
+    let fresh = entries
         .display
         .iter()
-        .rposition(|e| e.first_frame_at <= start)
-        .unwrap_or(0);
-    entries.display[first..]
-        .iter()
-        .filter(|e| e.first_frame_at <= deadline)
+        .filter(|e| e.first_frame_at > anchor && e.first_frame_at <= deadline)
         .cloned()
-        .collect()
+        .collect();
+    (stale, fresh)
+}
+
+/// Whether a reading shows something (a code or a pattern): the display is on.
+fn is_on(reading: &LcdReading) -> bool {
+    matches!(
+        reading,
+        LcdReading::Code(_) | LcdReading::Unreadable(Unreadable::InvalidPattern(_))
+    )
 }
 
 fn describe(reading: &LcdReading) -> String {
@@ -47,7 +65,7 @@ fn describe(reading: &LcdReading) -> String {
 }
 
 /// The rig's error for an unreadable display, or `None` when the token is to blame.
-fn rig_error(reading: &LcdReading, device_s: f64) -> Option<StepResult> {
+pub(crate) fn rig_error(reading: &LcdReading, device_s: f64) -> Option<StepResult> {
     match reading {
         LcdReading::Unreadable(why) if !why.is_token_fault() => Some(StepResult::error(format!(
             "camera: cannot read the LCD from {device_s:.3} s on: {}",
@@ -57,22 +75,25 @@ fn rig_error(reading: &LcdReading, device_s: f64) -> Option<StepResult> {
     }
 }
 
-/// The first blank event after `from` that follows a state that was not blank, with the last
-/// non-blank event before it.
+/// The first blank event after `from` (and by `deadline`) that follows a state that was on,
+/// with the last on-event before it; and whether the display was on after `from` at all.
 fn first_off_after(
     entries: &Entries,
     from: Instant,
+    deadline: Instant,
 ) -> (bool, Option<(DisplayEvent, Option<DisplayEvent>)>) {
-    let mut on: Option<&DisplayEvent> = entries
-        .display_at(from)
-        .filter(|e| e.reading != LcdReading::Blank);
+    let mut on: Option<&DisplayEvent> = entries.display_at(from).filter(|e| is_on(&e.reading));
     let mut was_on = on.is_some();
-    for event in entries.display.iter().filter(|e| e.first_frame_at > from) {
+    for event in entries
+        .display
+        .iter()
+        .filter(|e| e.first_frame_at > from && e.first_frame_at <= deadline)
+    {
         if event.reading == LcdReading::Blank {
             if was_on {
                 return (true, Some((event.clone(), on.cloned())));
             }
-        } else {
+        } else if is_on(&event.reading) {
             was_on = true;
             on = Some(event);
         }
@@ -80,62 +101,104 @@ fn first_off_after(
     (was_on, None)
 }
 
+/// The rig's error for the first unreadable (not the token's fault) display state in force at
+/// `from` or starting after it, by `deadline`.
+fn rig_error_after(
+    entries: &Entries,
+    from: Instant,
+    deadline: Instant,
+    device_s: impl Fn(Instant) -> f64,
+) -> Option<StepResult> {
+    entries
+        .display_at(from)
+        .into_iter()
+        .chain(
+            entries
+                .display
+                .iter()
+                .filter(|e| e.first_frame_at > from && e.first_frame_at <= deadline),
+        )
+        .find_map(|e| rig_error(&e.reading, device_s(e.first_frame_at)))
+}
+
 enum Next {
     Judge(Vec<DisplayEvent>),
-    Settled(Option<DisplayEvent>),
+    Settled {
+        stale: Option<DisplayEvent>,
+        last: Option<DisplayEvent>,
+    },
 }
 
 impl Context {
-    /// `expect_display`: the display shows `shows` at some time within `within` of now.
+    /// `expect_display`: the display shows `shows` at some time within `within` of now. Only
+    /// what the display did after the last key edge counts; the state from before it counts
+    /// only if it still holds at the deadline.
     pub async fn expect_display(&mut self, shows: &Shows, within: Duration) -> StepResult {
         let start = Instant::now();
         let deadline = start + within;
         let mut judged: Vec<Instant> = Vec::new();
+        // What went wrong with the last event judged, and whether any judged event was on.
         let mut problem: Option<StepResult> = None;
+        let mut saw_on = false;
         loop {
             let next = self
                 .watch(deadline, |entries, settled| {
-                    let fresh: Vec<DisplayEvent> = window(entries, start, deadline)
-                        .into_iter()
+                    let (stale, fresh) = window(entries, start, deadline);
+                    let unjudged: Vec<DisplayEvent> = fresh
+                        .iter()
                         .filter(|e| !judged.contains(&e.first_frame_at))
+                        .cloned()
                         .collect();
-                    if !fresh.is_empty() {
-                        Some(Next::Judge(fresh))
+                    if !unjudged.is_empty() {
+                        Some(Next::Judge(unjudged))
                     } else if settled {
-                        Some(Next::Settled(entries.display_at(deadline).cloned()))
+                        Some(Next::Settled {
+                            stale: stale.filter(|_| fresh.is_empty()),
+                            last: entries.display_at(deadline).cloned(),
+                        })
                     } else {
                         None
                     }
                 })
                 .await;
-            match next {
+            let events = match next {
                 Err(stop) => return stop.into_result(),
-                Ok(Next::Judge(events)) => {
-                    for event in events {
-                        judged.push(event.first_frame_at);
-                        match self.judge(shows, &event).await {
+                Ok(Next::Judge(events)) => events,
+                Ok(Next::Settled { stale, last }) => {
+                    if let Some(stale) = stale.filter(|e| !judged.contains(&e.first_frame_at)) {
+                        judged.push(stale.first_frame_at);
+                        saw_on |= is_on(&stale.reading);
+                        match self.judge(shows, &stale).await {
                             Ok(pass) => return pass,
-                            Err(result)
-                                if result.outcome == super::Outcome::Error
-                                    && event.reading != LcdReading::Blank =>
-                            {
-                                if matches!(event.reading, LcdReading::Code(_)) {
-                                    // The oracle itself failed: nothing more to learn by waiting.
-                                    return result;
-                                }
-                                problem = Some(result);
-                            }
                             Err(result) => problem = Some(result),
                         }
                     }
-                }
-                Ok(Next::Settled(last)) => {
-                    let blank_at_end = last.as_ref().is_none_or(|e| e.reading == LcdReading::Blank);
-                    return match (problem, blank_at_end) {
-                        (Some(problem), false) => problem,
-                        (_, true) => self.no_reaction(shows, start, deadline, last.as_ref()),
-                        (None, false) => StepResult::error("no display event to judge"),
+                    let blank_at_end =
+                        last.as_ref().is_none_or(|e| e.reading == LcdReading::Blank);
+                    return match problem {
+                        // The display did show something, and it was wrong: that is the verdict.
+                        Some(problem) if saw_on || !blank_at_end => problem,
+                        _ if *shows != Shows::Blank => {
+                            self.no_reaction(shows, start, deadline, last.as_ref())
+                        }
+                        Some(problem) => problem,
+                        None => StepResult::error("no display event to judge"),
                     };
+                }
+            };
+            for event in events {
+                judged.push(event.first_frame_at);
+                saw_on |= is_on(&event.reading);
+                match self.judge(shows, &event).await {
+                    Ok(pass) => return pass,
+                    // The oracle itself failed: nothing more to learn by waiting.
+                    Err(result)
+                        if result.outcome == super::Outcome::Error
+                            && matches!(event.reading, LcdReading::Code(_)) =>
+                    {
+                        return result;
+                    }
+                    Err(result) => problem = Some(result),
                 }
             }
         }
@@ -175,11 +238,7 @@ impl Context {
             Shows::Blank => Err(StepResult::fail(format!(
                 "display shows code {code} at {at:.3} s, expected it blank"
             ))),
-            Shows::Oracle => match self
-                .oracle
-                .check(&code, self.utc_at(event.first_frame_at))
-                .await
-            {
+            Shows::Oracle => match self.check_code(&code, event.first_frame_at).await {
                 Err(e) => Err(StepResult::error(format!("oracle: {e}"))),
                 Ok(verdict) => {
                     let mut result = if verdict.accepted {
@@ -347,12 +406,12 @@ impl Context {
         let uncertainty = self.timing.edge_to_frame_uncertainty();
         let outcome = self
             .watch(deadline, |entries, settled| {
-                let (was_on, off) = first_off_after(entries, release.at);
+                let (was_on, off) = first_off_after(entries, release.at, deadline);
                 if let Some(found) = off {
                     return Some(Ok((found, was_on)));
                 }
-                if let Some(event) = entries.display.last().filter(|e| e.first_frame_at > release.at)
-                    && let Some(error) = rig_error(&event.reading, self.device_s(event.first_frame_at))
+                if let Some(error) =
+                    rig_error_after(entries, release.at, deadline, |at| self.device_s(at))
                 {
                     return Some(Err(error));
                 }
@@ -401,13 +460,19 @@ impl Context {
     pub async fn measure(
         &mut self,
         quantity: Quantity,
-        min: Option<Duration>,
-        max: Option<Duration>,
+        min: Option<f64>,
+        max: Option<f64>,
         within: Duration,
+        relative: bool,
     ) -> StepResult {
-        let (min, max) = (min.map(|d| d.as_secs_f64()), max.map(|d| d.as_secs_f64()));
         match quantity {
             Quantity::ReleaseToOff => self.time_off(quantity.name(), within, min, max).await,
+            Quantity::SpeechLatency
+            | Quantity::SpeechLevel
+            | Quantity::SpeechDuration
+            | Quantity::DigitRate => {
+                self.measure_speech(quantity, min, max, within, relative).await
+            }
             Quantity::PressToDisplay => {
                 let now = Instant::now();
                 let Some(press) = self.timeline.entries().last_press(now).cloned() else {
@@ -424,24 +489,33 @@ impl Context {
                             .iter()
                             .find(|e| {
                                 e.first_frame_at > press.at
+                                    && e.first_frame_at <= deadline
                                     && matches!(e.reading, LcdReading::Code(_))
                             })
                             .cloned();
+                        if shown.is_none()
+                            && let Some(error) = rig_error_after(entries, press.at, deadline, |at| {
+                                self.device_s(at)
+                            })
+                        {
+                            return Some(Err(error));
+                        }
                         match shown {
-                            Some(event) => Some(Some(event)),
-                            None if settled => Some(None),
+                            Some(event) => Some(Ok(Some(event))),
+                            None if settled => Some(Ok(None)),
                             None => None,
                         }
                     })
                     .await;
                 match found {
                     Err(stop) => stop.into_result(),
-                    Ok(None) => StepResult::fail(format!(
+                    Ok(Err(error)) => error,
+                    Ok(Ok(None)) => StepResult::fail(format!(
                         "press_to_display: no code shown within {:.3} s of the press at {:.3} s",
                         within.as_secs_f64(),
                         self.device_s(press.at)
                     )),
-                    Ok(Some(event)) => {
+                    Ok(Ok(Some(event))) => {
                         let value = (event.first_frame_at - press.at).as_secs_f64();
                         StepResult::pass_with(format!("code shown {value:.3} s after the press"))
                             .measured(Measurement::new(
@@ -504,35 +578,32 @@ impl Context {
 
     /// `power_off`: leaves the token off — its off key, else its auto-off.
     pub async fn power_off(&mut self, within: Duration) -> StepResult {
-        let now = Instant::now();
-        let state = self
-            .watch(now, |entries, settled| {
-                settled.then(|| entries.display_at(now).cloned())
-            })
-            .await;
-        let state = match state {
-            Err(stop) => return stop.into_result(),
-            Ok(None) => {
-                return StepResult::error(
-                    "camera: no display event yet; cannot tell whether the token is on",
-                );
-            }
-            Ok(Some(state)) => state,
-        };
-        if state.reading == LcdReading::Blank {
-            return StepResult::pass_with("already off");
-        }
-        if let Some(error) = rig_error(&state.reading, self.device_s(state.first_frame_at)) {
-            return error;
-        }
         let off_input = self.profile.off_input().map(str::to_string);
-        if let Some(input) = &off_input {
-            let keys: Vec<String> = input.split('+').map(str::to_string).collect();
-            let pressed = if keys.len() == 1 {
-                self.press(&keys[0], None).await
-            } else {
-                self.chord(&keys, None).await
+        // Twice: if auto-off came just before the off key, that key switched the token on.
+        for attempt in 0..2 {
+            let now = Instant::now();
+            let state = self
+                .watch(now, |entries, settled| {
+                    settled.then(|| entries.display_at(now).cloned())
+                })
+                .await;
+            let state = match state {
+                Err(stop) => return stop.into_result(),
+                Ok(None) => {
+                    return StepResult::error(
+                        "camera: no display event yet; cannot tell whether the token is on",
+                    );
+                }
+                Ok(Some(state)) => state,
             };
+            if state.reading == LcdReading::Blank {
+                return StepResult::pass_with(if attempt == 0 { "already off" } else { "switched off" });
+            }
+            if let Some(error) = rig_error(&state.reading, self.device_s(state.first_frame_at)) {
+                return error;
+            }
+            let Some(input) = &off_input else { break };
+            let pressed = self.input(&input.clone()).await;
             if pressed.outcome != super::Outcome::Pass {
                 return pressed;
             }

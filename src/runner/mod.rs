@@ -7,6 +7,7 @@ pub mod context;
 pub mod evidence;
 pub mod expectation;
 pub mod journal;
+pub mod listening;
 pub mod outcome;
 pub mod record;
 pub mod scenario;

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -16,12 +16,14 @@ use super::context::{BenchTiming, Context, StepResult};
 use super::evidence::EvidenceWriter;
 use super::journal::{Journal, round_ms};
 use super::record::{Phase, ScenarioRecord, Statistic, StepRecord};
-use super::tasks::{CameraTask, ConsoleTask, LcdTask, spawn_stage};
+use super::tasks::{CameraTask, ConsoleTask, LcdTask, ListenerTask, MicrophoneTask, spawn_stage};
 use super::timeline::Timeline;
-use crate::config::scenario::{OffExpectation, Scenario, Shows, Step, StepAction};
+use crate::config::scenario::{OffExpectation, Says, Scenario, Shows, Step, StepAction};
 use crate::config::token::TokenProfile;
 use crate::oracle::Oracle;
 use crate::perception::lcd::LcdReader;
+use crate::perception::listener::{LanguageChoice, Listener};
+use crate::perception::segmenter::Segmenter;
 use crate::perception::observation::DisplayTracker;
 use crate::rig::{self, Rig};
 
@@ -53,6 +55,10 @@ pub struct ScenarioRun<'a> {
     pub run_start: Instant,
     /// How long tasks get to stop.
     pub shutdown_grace: Duration,
+    /// The speech listener and the language it expects, for rigs with a microphone.
+    pub listener: Option<(Arc<Listener>, LanguageChoice)>,
+    /// The unit's serial number (from the rig file).
+    pub serial: String,
 }
 
 /// Runs a scenario to its record. Relays are released on every path out of here.
@@ -71,12 +77,15 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
         cancel,
         run_start,
         shutdown_grace,
+        listener,
+        serial,
     } = run;
     let timeline = Timeline::new(run_start, journal.clone());
     let started = Instant::now();
     let _ = journal.append(timeline.device_s(started), "scenario_started", json!({ "scenario": scenario.name, "file": scenario.file.display().to_string(), "rig": rig_name }));
 
     let Rig {
+        microphone,
         buttons,
         camera,
         camera_phase,
@@ -86,7 +95,9 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
     // Released again on every way out, a panic included; the normal path releases explicitly
     // below so that a failure can be recorded.
     let _release = ReleaseGuard(buttons.clone());
-    let sources = cancel.child_token();
+    // Not a child of the operator's token: on Ctrl-C the relays are released first, and the
+    // sources are stopped after (the shutdown order).
+    let sources = CancellationToken::new();
     let tracker = TaskTracker::new();
     let (frames_tx, frames_rx) = watch::channel(None);
     let captured = Arc::new(AtomicU64::new(0));
@@ -135,6 +146,30 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
         );
     }
 
+    let has_microphone = match (microphone, listener) {
+        (Some(microphone), Some((listener, language))) => {
+            let name = microphone.id().to_string();
+            let (blocks_tx, blocks_rx) = mpsc::channel(256);
+            let dropped = Arc::new(AtomicU64::new(0));
+            let sample_rate_task = MicrophoneTask {
+                microphone,
+                blocks: blocks_tx,
+                dropped: dropped.clone(),
+            };
+            spawn_stage(&tracker, &timeline, "microphone", name.clone(), sample_rate_task.run(sources.clone()));
+            let listen = ListenerTask {
+                segmenter: Segmenter::new(16_000),
+                listener,
+                language,
+                blocks: blocks_rx,
+                timeline: timeline.clone(),
+                dropped,
+            };
+            spawn_stage(&tracker, &timeline, "listener", name, listen.run(sources.clone()));
+            true
+        }
+        _ => false,
+    };
     let mut ctx = Context {
         timeline: timeline.clone(),
         buttons: buttons.clone(),
@@ -146,7 +181,11 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
         cancel: cancel.clone(),
         evidence,
         last_code: None,
+        verdicts: Vec::new(),
         has_console,
+        has_microphone,
+        serial,
+        last_speech: None,
         scenario_start: started,
     };
     let mut records = Vec::new();
@@ -265,7 +304,8 @@ async fn warm_up(ctx: &mut Context, records: &mut Vec<StepRecord>) -> Option<Out
     {
         Err(stop) => stop.into_result(),
         Ok(None) => StepResult::error("camera: frames arrive but no display reading settled"),
-        Ok(Some(event)) => StepResult::pass_with(format!("camera sees {:?}", event.reading)),
+        Ok(Some(event)) => super::expectation::rig_error(&event.reading, ctx.device_s(event.first_frame_at))
+            .unwrap_or_else(|| StepResult::pass_with(format!("camera sees {:?}", event.reading))),
     };
     let outcome = result.outcome;
     let record = finish(
@@ -371,7 +411,14 @@ async fn execute(ctx: &mut Context, step: &Step) -> StepResult {
             min,
             max,
             within,
-        } => ctx.measure(*quantity, *min, *max, *within).await,
+            relative,
+        } => ctx.measure(*quantity, *min, *max, *within, *relative).await,
+        StepAction::ExpectSpeech {
+            says,
+            language,
+            within,
+        } => ctx.expect_speech(says, language.as_deref(), *within).await,
+        StepAction::RestoreSettings => ctx.restore_settings().await,
         StepAction::PowerOff { within } => ctx.power_off(*within).await,
         StepAction::Repeat { .. } => StepResult::error("repeat is expanded by the runner"),
     }
@@ -388,7 +435,7 @@ fn finish(
     started: Instant,
     result: StepResult,
 ) -> StepRecord {
-    let (evidence, problem) = ctx.save_evidence(path, &result.frames);
+    let (evidence, problem) = ctx.save_evidence(path, &result);
     let mut message = result.message;
     if let Some(problem) = problem {
         message = Some(format!(
@@ -545,13 +592,35 @@ pub fn describe(step: &Step) -> String {
             secs(*within)
         ),
         StepAction::Measure {
-            quantity, min, max, ..
-        } => format!(
-            "measure {} within [{}, {}]",
-            quantity.name(),
-            min.map_or("-".to_string(), secs),
-            max.map_or("-".to_string(), secs)
-        ),
+            quantity,
+            min,
+            max,
+            relative,
+            ..
+        } => {
+            let limit = |v: &Option<f64>| v.map_or("-".to_string(), |v| format!("{v}"));
+            format!(
+                "measure {}{} within [{}, {}] {}",
+                quantity.name(),
+                if *relative { " relative to the previous utterance" } else { "" },
+                limit(min),
+                limit(max),
+                quantity.unit(*relative)
+            )
+        }
+        StepAction::ExpectSpeech { says, language, within } => {
+            let what = match says {
+                Says::Display => "the code displayed".to_string(),
+                Says::Oracle => "a code the oracle accepts".to_string(),
+                Says::Serial => "the serial number".to_string(),
+                Says::Same => "the same digits as before".to_string(),
+                Says::Any => "any digits".to_string(),
+                Says::Literal(digits) => digits.clone(),
+            };
+            let language = language.as_ref().map_or(String::new(), |l| format!(" in {l}"));
+            format!("expect speech of {what}{language} within {}", secs(*within))
+        }
+        StepAction::RestoreSettings => "restore volume, speed and language to the defaults".to_string(),
         StepAction::Repeat { times, steps } => format!("repeat {times}× {} steps", steps.len()),
         StepAction::PowerOff { .. } => "switch the token off".to_string(),
     };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -14,8 +14,10 @@ use tracing::Instrument;
 use super::record::FrameCounts;
 use super::timeline::Timeline;
 use crate::perception::lcd::LcdReader;
-use crate::perception::observation::DisplayTracker;
-use crate::rig::{Camera, Console, Frame, RigError};
+use crate::perception::listener::{LanguageChoice, Listener, level_dbfs};
+use crate::perception::observation::{DisplayTracker, SpeechEvent};
+use crate::perception::segmenter::Segmenter;
+use crate::rig::{AudioBlock, Camera, Console, Frame, Microphone, RigError};
 
 /// Spawns a task under `tracker`, in a span naming its stage and device; an error it returns
 /// is written to the timeline, where expectations turn it into an Error outcome.
@@ -28,17 +30,20 @@ pub fn spawn_stage<F>(
 ) where
     F: std::future::Future<Output = Result<(), RigError>> + Send + 'static,
 {
-    let timeline = timeline.clone();
     let span = tracing::info_span!("task", stage, device = %device);
-    tracker.spawn(
-        async move {
-            if let Err(e) = task.await {
-                tracing::error!("{stage} stopped: {e}");
-                timeline.push_source_failure(Instant::now(), format!("{stage} task: {e}"));
-            }
-        }
-        .instrument(span),
-    );
+    let handle = tokio::spawn(task.instrument(span));
+    let timeline = timeline.clone();
+    // A watcher turns the task's error, or its panic, into a source failure naming it.
+    tracker.spawn(async move {
+        let failure = match handle.await {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => format!("{stage} task ({device}): {e}"),
+            Err(join) if join.is_panic() => format!("{stage} task ({device}) panicked"),
+            Err(_) => return,
+        };
+        tracing::error!("{failure}");
+        timeline.push_source_failure(Instant::now(), failure);
+    });
 }
 
 /// Captures frames at the camera's period, after the phase delay.
@@ -143,6 +148,88 @@ impl ConsoleTask {
                     for line in self.console.read_lines()? {
                         self.timeline.push_log(line);
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Captures audio blocks at the microphone's block period and hands them to the listener
+/// through a bounded channel; blocks that do not fit are dropped and counted.
+pub struct MicrophoneTask {
+    /// The microphone.
+    pub microphone: Box<dyn Microphone>,
+    /// Blocks out.
+    pub blocks: mpsc::Sender<AudioBlock>,
+    /// Blocks dropped because the listener fell behind.
+    pub dropped: Arc<AtomicU64>,
+}
+
+impl MicrophoneTask {
+    /// Runs until cancelled or the microphone fails.
+    pub async fn run(mut self, cancel: CancellationToken) -> Result<(), RigError> {
+        let period = self.microphone.block_period();
+        let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                _ = ticks.tick() => {
+                    let block = self.microphone.capture()?;
+                    match self.blocks.try_send(block) {
+                        Ok(()) => {}
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            self.dropped.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Finds utterances in the audio and recognises them.
+pub struct ListenerTask {
+    /// Voice activity detection.
+    pub segmenter: Segmenter,
+    /// The recogniser.
+    pub listener: Arc<Listener>,
+    /// Which language to expect.
+    pub language: LanguageChoice,
+    /// Blocks in.
+    pub blocks: mpsc::Receiver<AudioBlock>,
+    /// Where speech events go.
+    pub timeline: Timeline,
+    /// Blocks dropped upstream.
+    pub dropped: Arc<AtomicU64>,
+}
+
+impl ListenerTask {
+    /// Runs until cancelled or the microphone task ends.
+    pub async fn run(mut self, cancel: CancellationToken) -> Result<(), RigError> {
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                block = self.blocks.recv() => {
+                    let Some(block) = block else { return Ok(()) };
+                    let end = block.captured_at + block.duration();
+                    for utterance in self.segmenter.push(&block) {
+                        let heard = self.listener.recognise(&utterance.samples, utterance.sample_rate, &self.language);
+                        let level_dbfs = level_dbfs(&utterance.samples, utterance.sample_rate);
+                        self.timeline.push_speech(SpeechEvent {
+                            start: utterance.start,
+                            end: utterance.end,
+                            heard,
+                            level_dbfs,
+                            clip: Arc::new(utterance.samples),
+                            sample_rate: utterance.sample_rate,
+                        });
+                    }
+                    let dropped = self.dropped.load(Ordering::Relaxed);
+                    self.timeline.push_audio_progress(end, self.segmenter.is_active(), dropped);
                 }
             }
         }

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::journal::Journal;
 use super::record::FrameCounts;
 use crate::perception::lcd::LcdReading;
-use crate::perception::observation::DisplayEvent;
+use crate::perception::observation::{DisplayEvent, SpeechEvent};
 use crate::rig::LogLine;
 
 /// A relay edge the runner commanded.
@@ -37,6 +37,14 @@ pub struct Entries {
     pub display: Vec<DisplayEvent>,
     /// Console lines.
     pub logs: Vec<LogLine>,
+    /// Utterances heard.
+    pub speech: Vec<SpeechEvent>,
+    /// End time of the newest audio block the listener has processed.
+    pub last_audio_at: Option<Instant>,
+    /// Whether the listener is inside an utterance at `last_audio_at`.
+    pub in_speech: bool,
+    /// Audio blocks dropped because the listener fell behind.
+    pub audio_dropped: u64,
     /// Capture time of the newest frame the LCD reader has processed.
     pub last_frame_at: Option<Instant>,
     /// Frame counts.
@@ -158,6 +166,34 @@ impl Timeline {
             }),
         );
         self.entries().display.push(event);
+        self.changed();
+    }
+
+    /// Records an utterance.
+    pub fn push_speech(&self, event: SpeechEvent) {
+        self.journal_event(
+            event.start,
+            "speech",
+            json!({
+                "digits": event.heard.digits,
+                "language": event.heard.language,
+                "confidences": event.heard.confidences,
+                "level_dbfs": (event.level_dbfs * 10.0).round() / 10.0,
+                "duration_s": super::journal::round_ms(event.duration_s()),
+            }),
+        );
+        self.entries().speech.push(event);
+        self.changed();
+    }
+
+    /// Records that the listener has processed audio up to `at`.
+    pub fn push_audio_progress(&self, at: Instant, in_speech: bool, dropped: u64) {
+        {
+            let mut entries = self.entries();
+            entries.last_audio_at = Some(at);
+            entries.in_speech = in_speech;
+            entries.audio_dropped = dropped;
+        }
         self.changed();
     }
 

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::scene::SceneRenderer;
 use super::token::{KeyEdge, SimToken};
-use crate::rig::{Buttons, Camera, Console, DeviceId, Frame, LogLine, RigError};
+use crate::rig::{AudioBlock, Buttons, Camera, Console, DeviceId, Frame, LogLine, Microphone, RigError};
 
 /// The token shared by the simulated devices.
 pub type SharedToken = Arc<Mutex<SimToken>>;
@@ -118,11 +118,16 @@ impl Buttons for SimButtons {
     }
 
     fn release_all(&mut self) -> Result<(), RigError> {
+        // Every relay is tried, whatever the others do; the first failure is reported.
         let buttons: Vec<String> = self.relays.keys().cloned().collect();
+        let mut first_error = None;
         for button in buttons {
-            self.set(&button, false)?;
+            if let Err(e) = self.set(&button, false) {
+                tracing::error!("releasing {button}: {e}");
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 }
 
@@ -200,5 +205,81 @@ impl Console for SimConsole {
         let mut token = lock(&self.token, &self.id)?;
         token.advance(now);
         Ok(token.read_console(now))
+    }
+}
+
+/// A simulated microphone: the token's utterances, through the room, block by block.
+pub struct SimMicrophone {
+    id: DeviceId,
+    token: SharedToken,
+    room: super::room::Room,
+    sample_rate: u32,
+    period: Duration,
+    start: Instant,
+    samples_done: u64,
+    seq: u64,
+}
+
+impl SimMicrophone {
+    /// A microphone delivering blocks of `period` at `sample_rate`, from now on.
+    pub fn new(token: SharedToken, room: super::room::Room, sample_rate: u32, period: Duration) -> Self {
+        Self {
+            id: DeviceId::new("microphone", "speaker", "sim microphone"),
+            token,
+            room,
+            sample_rate,
+            period,
+            start: Instant::now(),
+            samples_done: 0,
+            seq: 0,
+        }
+    }
+
+    fn index_of(&self, at: Instant) -> i64 {
+        let offset = if at >= self.start {
+            (at - self.start).as_secs_f64()
+        } else {
+            -(self.start - at).as_secs_f64()
+        };
+        (offset * f64::from(self.sample_rate)).round() as i64
+    }
+}
+
+impl Microphone for SimMicrophone {
+    fn id(&self) -> &DeviceId {
+        &self.id
+    }
+
+    fn block_period(&self) -> Duration {
+        self.period
+    }
+
+    fn capture(&mut self) -> Result<AudioBlock, RigError> {
+        let now = Instant::now();
+        let total = ((now - self.start).as_secs_f64() * f64::from(self.sample_rate)).floor() as u64;
+        let count = total.saturating_sub(self.samples_done) as usize;
+        let first = self.samples_done as i64;
+        let mut mix = vec![0.0_f32; count];
+        {
+            let mut token = lock(&self.token, &self.id)?;
+            token.advance(now);
+            for clip in token.speech() {
+                let begin = self.index_of(clip.start);
+                let end = self.index_of(clip.end(self.sample_rate));
+                for (i, sample) in mix.iter_mut().enumerate() {
+                    let global = first + i as i64;
+                    if global >= begin && global < end {
+                        *sample += clip.samples[(global - begin) as usize];
+                    }
+                }
+            }
+            let heard_until = self.start + Duration::from_secs_f64(total as f64 / f64::from(self.sample_rate));
+            token.forget_speech_before(heard_until, self.sample_rate);
+        }
+        let samples = self.room.process(&mix);
+        let captured_at = self.start + Duration::from_secs_f64(self.samples_done as f64 / f64::from(self.sample_rate));
+        self.samples_done = total;
+        self.seq += 1;
+        Ok(AudioBlock { seq: self.seq, captured_at, sample_rate: self.sample_rate, samples: samples.into() })
     }
 }

@@ -22,11 +22,25 @@ pub enum Fault {
     PressIgnored,
     /// Segment c of the first digit never lights.
     DeadSegment,
+    /// The fourth digit spoken differs from the one shown.
+    SpeechDiffers,
+    /// The language chord does nothing.
+    WrongLanguage,
+    /// The volume chords do nothing.
+    VolumeStuck,
+    /// The speed chords do nothing.
+    SpeedStuck,
+    /// Speech starts two seconds late.
+    SpeechLate,
+    /// The serial number read aloud ends in a wrong digit.
+    WrongSerial,
+    /// The red button does not switch the token off while it speaks.
+    RedIgnoredWhileSpeaking,
 }
 
 impl Fault {
     /// Every fault, in the order `otprig faults` lists them.
-    pub const ALL: [Fault; 8] = [
+    pub const ALL: [Fault; 15] = [
         Fault::WrongDigit,
         Fault::StaleCode,
         Fault::ClockDrift,
@@ -35,6 +49,13 @@ impl Fault {
         Fault::AutoOffNever,
         Fault::PressIgnored,
         Fault::DeadSegment,
+        Fault::SpeechDiffers,
+        Fault::WrongLanguage,
+        Fault::VolumeStuck,
+        Fault::SpeedStuck,
+        Fault::SpeechLate,
+        Fault::WrongSerial,
+        Fault::RedIgnoredWhileSpeaking,
     ];
 
     /// Its name on the command line.
@@ -48,6 +69,13 @@ impl Fault {
             Fault::AutoOffNever => "auto-off-never",
             Fault::PressIgnored => "press-ignored",
             Fault::DeadSegment => "dead-segment",
+            Fault::SpeechDiffers => "speech-differs",
+            Fault::WrongLanguage => "wrong-language",
+            Fault::VolumeStuck => "volume-stuck",
+            Fault::SpeedStuck => "speed-stuck",
+            Fault::SpeechLate => "speech-late",
+            Fault::WrongSerial => "wrong-serial",
+            Fault::RedIgnoredWhileSpeaking => "red-ignored-while-speaking",
         }
     }
 
@@ -64,6 +92,15 @@ impl Fault {
                 "the first press of the scenario is ignored though the contact closes"
             }
             Fault::DeadSegment => "segment c of the first digit never lights",
+            Fault::SpeechDiffers => "the fourth digit spoken differs from the one shown",
+            Fault::WrongLanguage => "the language chord does nothing",
+            Fault::VolumeStuck => "the volume chords do nothing",
+            Fault::SpeedStuck => "the speed chords do nothing",
+            Fault::SpeechLate => "speech starts two seconds late",
+            Fault::WrongSerial => "the serial number read aloud ends in a wrong digit",
+            Fault::RedIgnoredWhileSpeaking => {
+                "the red button does not switch the token off while it speaks"
+            }
         }
     }
 

@@ -4,8 +4,10 @@
 
 pub mod devices;
 pub mod faults;
+pub mod room;
 pub mod scene;
 pub mod token;
+pub mod voice;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -15,12 +17,15 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
-use self::devices::{SimButtons, SimCamera, SimConsole, SimRelay};
+use self::devices::{SimButtons, SimCamera, SimConsole, SimMicrophone, SimRelay};
+use self::room::{Room, RoomConfig};
+use self::token::Speaker;
+use self::voice::VoiceBank;
 use self::faults::Fault;
 use self::scene::{Optics, SceneRenderer};
 use self::token::SimToken;
 use super::clock::{AnchoredClock, from_unix_seconds};
-use super::{Rig, RigError};
+use super::{DeviceId, Rig, RigError};
 use crate::config::rig::{RigConfig, SimConfig, SimRigFault};
 use crate::oracle::Secret;
 
@@ -49,6 +54,20 @@ pub fn build(
     let start_utc = sim.start_utc.unwrap_or_else(|| {
         from_unix_seconds(DEFAULT_START_UNIX) + Duration::from_millis(rng.random_range(0..step_ms))
     });
+    let speaker = match (&config.token.profile.speech, &config.microphone) {
+        (Some(_), Some(microphone)) => {
+            let dir = sim.voice.clone().ok_or_else(|| RigError::Device {
+                device: DeviceId::new("speaker", "token", "sim"),
+                message: format!("{}: the simulated token speaks but `sim.voice` names no voice pack", config.file.display()),
+            })?;
+            let voice = VoiceBank::load(&dir, microphone.sample_rate).map_err(|e| RigError::Device {
+                device: DeviceId::new("speaker", "token", dir.display().to_string()),
+                message: e.to_string(),
+            })?;
+            Some(Speaker { voice: Arc::new(voice), serial: config.token.serial.clone(), sample_rate: microphone.sample_rate })
+        }
+        _ => None,
+    };
     let token = SimToken::new(
         config.token.profile.clone(),
         secret,
@@ -56,6 +75,7 @@ pub fn build(
         now,
         start_utc,
         sim.display_latency,
+        speaker,
     );
     let token = Arc::new(Mutex::new(token));
     let stuck = sim.rig_faults.contains(&SimRigFault::RelayStuckOpen);
@@ -90,11 +110,22 @@ pub fn build(
     );
     let camera = SimCamera::new(token.clone(), renderer, period);
     let camera_phase = Duration::from_secs_f64(rng.random_range(0.0..period.as_secs_f64()));
+    let microphone: Option<Box<dyn crate::rig::Microphone>> = match &config.microphone {
+        Some(microphone) if config.token.profile.speech.is_some() => {
+            let room = Room::new(
+                RoomConfig { sample_rate: microphone.sample_rate, noise_dbfs: sim.room_noise_dbfs, echo: sim.room_echo, ..RoomConfig::default() },
+                rng.random(),
+            );
+            Some(Box::new(SimMicrophone::new(token.clone(), room, microphone.sample_rate, microphone.block)))
+        }
+        _ => None,
+    };
     Ok(Rig {
         buttons: Arc::new(Mutex::new(Box::new(buttons))),
         camera: Box::new(camera),
         camera_phase,
         console: Some(Box::new(SimConsole::new(token))),
+        microphone,
         clock: Arc::new(AnchoredClock::new(now, start_utc)),
     })
 }

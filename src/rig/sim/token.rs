@@ -11,8 +11,11 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
+use std::sync::Arc;
+
 use super::faults::Fault;
 use super::scene::{LcdContent, font_mask};
+use super::voice::VoiceBank;
 use crate::config::token::{Action, OtpAlgorithm, OtpKind, TokenProfile};
 use crate::oracle::{Algorithm, Secret, hotp};
 use crate::rig::LogLine;
@@ -28,8 +31,49 @@ pub struct KeyEdge {
     pub down: bool,
 }
 
+/// What a speaking token speaks with.
+pub struct Speaker {
+    /// The voice it speaks in.
+    pub voice: Arc<VoiceBank>,
+    /// Its serial number, as read aloud (digits).
+    pub serial: String,
+    /// Samples per second of its speech.
+    pub sample_rate: u32,
+}
+
+/// One utterance of the token: samples from `start` on, cut short at `cut` if switched off.
+#[derive(Debug, Clone)]
+pub struct SpeechClip {
+    /// When the first sample leaves the speaker.
+    pub start: Instant,
+    /// The samples.
+    pub samples: Arc<Vec<f32>>,
+    /// When it was cut off, if it was.
+    pub cut: Option<Instant>,
+}
+
+impl SpeechClip {
+    /// When it ends (cut or played out), at `sample_rate`.
+    pub fn end(&self, sample_rate: u32) -> Instant {
+        let full = self.start + Duration::from_secs_f64(self.samples.len() as f64 / f64::from(sample_rate));
+        self.cut.map_or(full, |cut| cut.min(full))
+    }
+}
+
+/// Settings of a speaking token, as indices into the profile's levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Settings {
+    language: usize,
+    volume: usize,
+    speed: usize,
+}
+
 /// The simulated token.
 pub struct SimToken {
+    speaker: Option<Speaker>,
+    settings: Option<Settings>,
+    speech: Vec<SpeechClip>,
+    shown_code: Option<String>,
     profile: TokenProfile,
     secret: Secret,
     faults: Vec<Fault>,
@@ -65,13 +109,23 @@ impl SimToken {
         anchor: Instant,
         anchor_utc: SystemTime,
         display_latency: Duration,
+        speaker: Option<Speaker>,
     ) -> Self {
+        let settings = profile.speech.as_ref().map(|spec| Settings {
+            language: spec.languages.iter().position(|l| *l == spec.default_language).unwrap_or(0),
+            volume: spec.volume.default,
+            speed: spec.speed.default,
+        });
         let drift = if faults.contains(&Fault::ClockDrift) {
             profile.otp.step * 5
         } else {
             Duration::ZERO
         };
         Self {
+            speaker,
+            settings,
+            speech: Vec::new(),
+            shown_code: None,
             profile,
             secret,
             faults,
@@ -232,8 +286,32 @@ impl SimToken {
             Action::ShowCode => {
                 let code = self.code_at(at);
                 self.show(at + self.display_latency, &code);
+                self.speak_code(at, &code);
             }
-            Action::PowerOff => self.switch_off(at, "off key"),
+            Action::RepeatCode => {
+                if let Some(code) = self.shown_code.clone() {
+                    self.speak_code(at, &code);
+                }
+            }
+            Action::ReadSerial => {
+                let serial = self.speaker.as_ref().map(|s| s.serial.clone()).unwrap_or_default();
+                let serial = if self.faults.contains(&Fault::WrongSerial) {
+                    bump_digit(&serial, serial.len().saturating_sub(1))
+                } else {
+                    serial
+                };
+                self.speak(at, &serial);
+            }
+            Action::VolumeUp | Action::VolumeDown | Action::SpeedUp | Action::SpeedDown | Action::ToggleLanguage => {
+                self.change_setting(at, cell.action);
+            }
+            Action::PowerOff => {
+                if self.is_speaking(at) && self.faults.contains(&Fault::RedIgnoredWhileSpeaking) {
+                    self.log(at, "off key ignored while speaking".to_string());
+                    return;
+                }
+                self.switch_off(at, "off key");
+            }
             Action::Nothing => {}
         }
         self.state = cell.next;
@@ -242,9 +320,93 @@ impl SimToken {
         }
     }
 
+    /// Whether an utterance is playing at `at`.
+    fn is_speaking(&self, at: Instant) -> bool {
+        let rate = self.speaker.as_ref().map_or(16_000, |s| s.sample_rate);
+        self.speech.iter().any(|c| c.start <= at && at < c.end(rate))
+    }
+
+    /// Reads the code aloud (the speech fault changes the fourth digit).
+    fn speak_code(&mut self, at: Instant, code: &str) {
+        let spoken = if self.faults.contains(&Fault::SpeechDiffers) { bump_digit(code, 3) } else { code.to_string() };
+        self.speak(at, &spoken);
+    }
+
+    /// Starts an utterance of `digits` after the speech latency, cutting any utterance still
+    /// playing then.
+    fn speak(&mut self, at: Instant, digits: &str) {
+        let (Some(speaker), Some(settings), Some(spec)) = (&self.speaker, self.settings, &self.profile.speech) else {
+            return;
+        };
+        let mut latency = spec.latency;
+        if self.faults.contains(&Fault::SpeechLate) {
+            latency += Duration::from_secs(2);
+        }
+        let language = spec.languages.get(settings.language).cloned().unwrap_or_default();
+        let speed = spec.speed.levels.get(settings.speed).copied().unwrap_or(1.0) as f32;
+        let gain_db = spec.volume.levels.get(settings.volume).copied().unwrap_or(0.0) as f32;
+        let start = at + latency;
+        match speaker.voice.render(digits, &language, speed, gain_db) {
+            Ok(samples) => {
+                for clip in &mut self.speech {
+                    if clip.cut.is_none() {
+                        clip.cut = Some(start);
+                    }
+                }
+                self.speech.push(SpeechClip { start, samples: Arc::new(samples), cut: None });
+                self.log(start, format!("speaking {} digits in {language}", digits.len()));
+                self.truth.push((start, format!("speech {digits} {language}")));
+            }
+            Err(e) => self.log(at, format!("speech failed: {e}")),
+        }
+    }
+
+    fn change_setting(&mut self, at: Instant, action: Action) {
+        let (Some(settings), Some(spec)) = (&mut self.settings, &self.profile.speech) else { return };
+        let stuck = match action {
+            Action::VolumeUp | Action::VolumeDown => self.faults.contains(&Fault::VolumeStuck),
+            Action::SpeedUp | Action::SpeedDown => self.faults.contains(&Fault::SpeedStuck),
+            _ => self.faults.contains(&Fault::WrongLanguage),
+        };
+        if !stuck {
+            let top = |levels: &Vec<f64>| levels.len().saturating_sub(1);
+            match action {
+                Action::VolumeUp => settings.volume = (settings.volume + 1).min(top(&spec.volume.levels)),
+                Action::VolumeDown => settings.volume = settings.volume.saturating_sub(1),
+                Action::SpeedUp => settings.speed = (settings.speed + 1).min(top(&spec.speed.levels)),
+                Action::SpeedDown => settings.speed = settings.speed.saturating_sub(1),
+                _ => settings.language = (settings.language + 1) % spec.languages.len().max(1),
+            }
+        }
+        let now = *settings;
+        self.log(at, format!("settings: volume {} speed {} language {}", now.volume + 1, now.speed + 1, spec.languages.get(now.language).map_or("?", String::as_str)));
+    }
+
+    /// Every utterance so far (for the simulated microphone).
+    pub fn speech(&self) -> &[SpeechClip] {
+        &self.speech
+    }
+
+    /// Forgets utterances that ended before `before` (the microphone has heard them).
+    pub fn forget_speech_before(&mut self, before: Instant, sample_rate: u32) {
+        self.speech.retain(|c| c.end(sample_rate) >= before);
+    }
+
     fn switch_off(&mut self, at: Instant, why: &str) {
         self.state = "off".to_string();
         self.auto_off_at = None;
+        for clip in &mut self.speech {
+            if clip.cut.is_none() {
+                clip.cut = Some(at);
+            }
+        }
+        if let (Some(settings), Some(spec)) = (&mut self.settings, &self.profile.speech)
+            && !spec.settings_survive_off
+        {
+            settings.volume = spec.volume.default;
+            settings.speed = spec.speed.default;
+            settings.language = spec.languages.iter().position(|l| *l == spec.default_language).unwrap_or(0);
+        }
         self.log(at, format!("display off ({why})"));
         self.lcd.push((at + self.display_latency, LcdContent::Off));
         self.truth
@@ -259,6 +421,7 @@ impl SimToken {
         if self.faults.contains(&Fault::DeadSegment) {
             masks[0] &= !0b0000_0100;
         }
+        self.shown_code = Some(code.to_string());
         self.log(at, "display on".to_string());
         self.lcd.push((at, LcdContent::On(masks)));
         self.truth.push((at, code.to_string()));
@@ -290,20 +453,18 @@ impl SimToken {
             code = self.first_code.get_or_insert(code).clone();
         }
         if self.faults.contains(&Fault::WrongDigit) {
-            code = code
-                .bytes()
-                .enumerate()
-                .map(|(i, b)| {
-                    if i == 2 {
-                        char::from(b'0' + (b - b'0' + 1) % 10)
-                    } else {
-                        char::from(b)
-                    }
-                })
-                .collect();
+            code = bump_digit(&code, 2);
         }
         code
     }
+}
+
+/// `text` with the digit at `index` raised by one (9 becomes 0).
+fn bump_digit(text: &str, index: usize) -> String {
+    text.bytes()
+        .enumerate()
+        .map(|(i, b)| if i == index && b.is_ascii_digit() { char::from(b'0' + (b - b'0' + 1) % 10) } else { char::from(b) })
+        .collect()
 }
 
 #[cfg(test)]
@@ -332,6 +493,7 @@ mod tests {
             t0,
             from_unix_seconds(59),
             Duration::from_millis(60),
+            None,
         );
         (token, t0)
     }
@@ -483,6 +645,7 @@ table:
             t0,
             from_unix_seconds(59),
             Duration::ZERO,
+            None,
         );
         let ms = |n: u64| t0 + Duration::from_millis(n);
         let edge = |key: &str, down, t| KeyEdge {
