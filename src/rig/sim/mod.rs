@@ -4,8 +4,10 @@
 
 pub mod devices;
 pub mod faults;
+pub mod room;
 pub mod scene;
 pub mod token;
+pub mod voice;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
