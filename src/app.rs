@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Cli, Command, RunArgs, ValidateArgs};
+use crate::cli::{Cli, Command, ListenArgs, RunArgs, ValidateArgs};
 use crate::config::raw::Source;
 use crate::config::rig::{
     Backend, OracleChoice, PixelRect, RigConfig, SecretEncoding, SecretSource,
@@ -68,6 +68,7 @@ pub async fn run(cli: Cli) -> i32 {
     })) {
         Command::Run(args) => run_command(args).await,
         Command::Validate(args) => validate_command(&args),
+        Command::Listen(args) => listen_command(&args),
         Command::Faults => {
             for fault in sim::faults::Fault::ALL {
                 println!("{}", fault.name());
@@ -181,6 +182,41 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Error> {
     } else {
         Ok(0)
     }
+}
+
+/// `otprig listen`: what the listener hears in each WAV file.
+fn listen_command(args: &ListenArgs) -> Result<i32, Error> {
+    let pack = VoicePack::load(&args.voice)
+        .map_err(|e| Error::Usage(format!("voice pack {}: {e}", args.voice.display())))?;
+    let language = match args.lang.as_str() {
+        "auto" => LanguageChoice::Auto,
+        lang if pack.languages().iter().any(|l| l == lang) => {
+            LanguageChoice::Fixed(lang.to_string())
+        }
+        other => {
+            return Err(Error::Usage(format!(
+                "--lang {other}: the voice pack has {} (or auto)",
+                pack.languages().join(", ")
+            )));
+        }
+    };
+    let listener = Listener::new(pack);
+    let mut bad = 0;
+    for wav in &args.wavs {
+        match listener.listen_file(wav, &language) {
+            Ok(heard) => println!(
+                "{}\t{}\t{}",
+                wav.display(),
+                heard.digits.as_deref().unwrap_or("?"),
+                heard.language.as_deref().unwrap_or("?")
+            ),
+            Err(e) => {
+                bad += 1;
+                eprintln!("otprig: {e}");
+            }
+        }
+    }
+    Ok(if bad > 0 { EXIT_BAD_INPUT } else { 0 })
 }
 
 /// A scenario to run and the rig it runs on (`None`: skipped, with why).
@@ -318,9 +354,13 @@ fn plan(args: &RunArgs) -> Result<Plan, Error> {
         )));
     }
     // The simulator runs on paused (virtual) time: a lab command's timeout would expire at once.
-    if let Some(rig) = planned.iter().filter_map(|p| p.rig.as_ref().ok()).find(|r| {
-        r.backend == Backend::Sim && matches!(r.token.oracle, OracleChoice::External { .. })
-    }) {
+    if let Some(rig) = planned
+        .iter()
+        .filter_map(|p| p.rig.as_ref().ok())
+        .find(|r| {
+            r.backend == Backend::Sim && matches!(r.token.oracle, OracleChoice::External { .. })
+        })
+    {
         return Err(Error::Usage(format!(
             "{}: the external oracle runs a lab command in real time; use it with a lab rig, not the simulator",
             rig.file.display()
@@ -716,7 +756,11 @@ async fn run_one(
                 None => {
                     let pack = VoicePack::load(&microphone.voice_pack).map_err(|e| {
                         Error::Rig(RigError::Device {
-                            device: rig::DeviceId::new("microphone", "listener", microphone.voice_pack.display().to_string()),
+                            device: rig::DeviceId::new(
+                                "microphone",
+                                "listener",
+                                microphone.voice_pack.display().to_string(),
+                            ),
                             message: format!("voice pack: {e}"),
                         })
                     })?;
@@ -772,7 +816,7 @@ async fn run_one(
         oracle,
         drift_window,
         journal: journal.clone(),
-        evidence: EvidenceWriter::new(run_dir, &scenario.name),
+        evidence: EvidenceWriter::new(run_dir, &scenario.token, &scenario.name),
         cancel: cancel.clone(),
         run_start,
         shutdown_grace: rig_config.shutdown_grace,

@@ -25,6 +25,22 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the simulator's device faults, one name a line.
     Faults,
+    /// Recognise the spoken digits in WAV files: one line per file, path, tab, digits, tab, language.
+    Listen(ListenArgs),
+}
+
+/// `otprig listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// The voice pack to recognise with: a folder of `<lang>/<digit>.wav`.
+    #[arg(long, value_name = "DIR", default_value = "fixtures/voices/sim")]
+    pub voice: PathBuf,
+    /// The language spoken, or `auto` to decide it from the audio.
+    #[arg(long, value_name = "LANG", default_value = "auto")]
+    pub lang: String,
+    /// The WAV files.
+    #[arg(value_name = "WAV", required = true)]
+    pub wavs: Vec<PathBuf>,
 }
 
 /// `otprig run`.

@@ -72,6 +72,8 @@ async fn an_abort_mid_step_releases_the_relays_and_records_aborted() {
         cancel,
         run_start: Instant::now(),
         shutdown_grace: Duration::from_secs(5),
+        listener: None,
+        serial: config.token.serial.clone(),
     })
     .await;
     assert_eq!(record.outcome, Outcome::Aborted, "{:?}", record.message);

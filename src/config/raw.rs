@@ -485,6 +485,8 @@ pub struct RawStep {
     pub expect_log: Option<RawExpectLog>,
     /// Expect the token to speak.
     pub expect_speech: Option<RawExpectSpeech>,
+    /// Expect the token to stay silent.
+    pub expect_silence: Option<RawExpectSilence>,
     /// Measure a quantity with limits.
     pub measure: Option<RawMeasure>,
     /// Repeat steps.
@@ -617,6 +619,15 @@ pub struct RawMeasure {
     /// `previous`: measure the change from the previous utterance instead (level: difference
     /// in dB; duration and rate: ratio).
     pub relative_to: Option<String>,
+}
+
+/// `expect_silence: {for}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectSilence {
+    /// How long after the last key edge no speech may start.
+    #[serde(rename = "for")]
+    pub duration: Option<RawDuration>,
 }
 
 /// `expect_speech: {says, language, within}`.

@@ -553,10 +553,16 @@ fn validate(
     let microphone = raw.microphone.and_then(|m| {
         let sample_rate = m.sample_rate.unwrap_or(16_000);
         if !(8_000..=192_000).contains(&sample_rate) {
-            problems.push("microphone.sample_rate", format!("{sample_rate} Hz is outside 8000 to 192000"));
+            problems.push(
+                "microphone.sample_rate",
+                format!("{sample_rate} Hz is outside 8000 to 192000"),
+            );
         }
         let Some(pack) = m.voice_pack else {
-            problems.push("microphone", "missing `voice_pack` (the listener's enrolment pack)");
+            problems.push(
+                "microphone",
+                "missing `voice_pack` (the listener's enrolment pack)",
+            );
             return None;
         };
         Some(MicrophoneConfig {
@@ -566,8 +572,22 @@ fn validate(
             voice_pack: base.join(pack),
         })
     });
+    if let Some(speech) = &profile.speech
+        && (serial.len() != speech.serial_digits || !serial.bytes().all(|b| b.is_ascii_digit()))
+    {
+        problems.push(
+            "token.serial",
+            format!(
+                "{} reads a serial number of {} digits; `{serial}` is not one",
+                profile.name, speech.serial_digits
+            ),
+        );
+    }
     if profile.speech.is_some() && microphone.is_none() {
-        problems.push(".", format!("{} speaks: the rig needs a `microphone`", profile.name));
+        problems.push(
+            ".",
+            format!("{} speaks: the rig needs a `microphone`", profile.name),
+        );
     }
     let sim = match (backend, raw.sim) {
         (Backend::Sim, sim) => Some(validate_sim(sim, base, problems)),
@@ -647,7 +667,11 @@ fn validate_sim(raw: Option<RawSim>, base: &Path, problems: &mut Problems<'_>) -
         optics,
         rig_faults,
         voice: raw.voice.map(|v| base.join(v)),
-        room_noise_dbfs: raw.room.as_ref().and_then(|r| r.noise_dbfs).unwrap_or(-55.0),
+        room_noise_dbfs: raw
+            .room
+            .as_ref()
+            .and_then(|r| r.noise_dbfs)
+            .unwrap_or(-55.0),
         room_echo: raw.room.as_ref().and_then(|r| r.echo).unwrap_or(0.3),
     }
 }

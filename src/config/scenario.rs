@@ -70,7 +70,10 @@ impl Quantity {
 
     /// Its name in YAML and records.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, q)| *q == self).map_or("", |(name, _)| name)
+        Self::ALL
+            .iter()
+            .find(|(_, q)| *q == self)
+            .map_or("", |(name, _)| name)
     }
 
     /// Its unit; `relative` for the change from the previous utterance.
@@ -91,7 +94,10 @@ impl Quantity {
 
     /// Whether it can be measured relative to the previous utterance.
     pub fn can_be_relative(self) -> bool {
-        matches!(self, Quantity::SpeechLevel | Quantity::SpeechDuration | Quantity::DigitRate)
+        matches!(
+            self,
+            Quantity::SpeechLevel | Quantity::SpeechDuration | Quantity::DigitRate
+        )
     }
 }
 
@@ -190,6 +196,11 @@ pub enum StepAction {
         /// The steps.
         steps: Vec<Step>,
     },
+    /// No speech starts within a time of the last key edge.
+    ExpectSilence {
+        /// How long.
+        duration: Duration,
+    },
     /// Bring volume, speed and language back to the profile's defaults.
     RestoreSettings,
     /// Make sure the token is off.
@@ -216,6 +227,7 @@ impl StepAction {
             StepAction::Repeat { .. } => "repeat",
             StepAction::PowerOff { .. } => "power_off",
             StepAction::RestoreSettings => "restore_settings",
+            StepAction::ExpectSilence { .. } => "expect_silence",
         }
     }
 }
@@ -357,7 +369,7 @@ fn steps(prefix: &str, raw: Vec<RawStep>, problems: &mut Problems<'_>) -> Vec<St
         .collect()
 }
 
-const STEP_KINDS: &str = "press, chord, hold, wait, wait_for_step_start, expect_display, expect_off, expect_log, expect_speech, measure, repeat, power_off, restore_settings";
+const STEP_KINDS: &str = "press, chord, hold, wait, wait_for_step_start, expect_display, expect_off, expect_log, expect_speech, expect_silence, measure, repeat, power_off, restore_settings";
 
 fn measure_of(
     path: &str,
@@ -371,7 +383,10 @@ fn measure_of(
             None => {
                 problems.push(
                     format!("{path}.measure.quantity"),
-                    format!("unknown quantity `{name}`, expected one of {}", names.join(", ")),
+                    format!(
+                        "unknown quantity `{name}`, expected one of {}",
+                        names.join(", ")
+                    ),
                 );
                 return None;
             }
@@ -387,7 +402,10 @@ fn measure_of(
         Some("previous") => {
             problems.push(
                 format!("{path}.measure.relative_to"),
-                format!("{} cannot be measured relative to the previous utterance", quantity.name()),
+                format!(
+                    "{} cannot be measured relative to the previous utterance",
+                    quantity.name()
+                ),
             );
             return None;
         }
@@ -414,7 +432,10 @@ fn measure_of(
             (_, true) => {
                 problems.push(
                     format!("{path}.measure.{name}"),
-                    format!("{} is a time: write the limit with its unit, like 500ms", quantity.name()),
+                    format!(
+                        "{} is a time: write the limit with its unit, like 500ms",
+                        quantity.name()
+                    ),
                 );
                 ok = false;
                 return None;
@@ -422,7 +443,10 @@ fn measure_of(
             (_, false) => {
                 problems.push(
                     format!("{path}.measure.{name}"),
-                    format!("write the limit as a plain number in {}", quantity.unit(relative)),
+                    format!(
+                        "write the limit as a plain number in {}",
+                        quantity.unit(relative)
+                    ),
                 );
                 ok = false;
                 return None;
@@ -618,6 +642,11 @@ fn step_of(path: &str, raw: RawStep, problems: &mut Problems<'_>) -> Option<Step
         actions.push(StepAction::Repeat {
             times,
             steps: inner,
+        });
+    }
+    if let Some(silence) = raw.expect_silence {
+        actions.push(StepAction::ExpectSilence {
+            duration: silence.duration.map_or(Duration::from_secs(3), |d| d.0),
         });
     }
     if raw.restore_settings.is_some() {

@@ -101,11 +101,18 @@ impl Action {
     ];
 
     fn parse(text: &str) -> Option<Action> {
-        Self::ALL.iter().find(|(name, _)| *name == text).map(|(_, action)| *action)
+        Self::ALL
+            .iter()
+            .find(|(name, _)| *name == text)
+            .map(|(_, action)| *action)
     }
 
     fn names() -> String {
-        Self::ALL.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+        Self::ALL
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Whether the action needs a speaking token.
@@ -368,7 +375,10 @@ fn validate(file: &Path, raw: RawToken, problems: &mut Problems<'_>) -> TokenPro
             }
             if let Some(cell) = validate_cell(&path, cell, &states, problems) {
                 if cell.action.needs_speech() && speech.is_none() {
-                    problems.push(format!("{path}.action"), "this action needs a `speech` section in the profile");
+                    problems.push(
+                        format!("{path}.action"),
+                        "this action needs a `speech` section in the profile",
+                    );
                 }
                 cells.insert(input, cell);
             }
@@ -421,29 +431,44 @@ fn validate_steps(
 ) -> Steps {
     let Some(raw) = raw else {
         problems.push("speech", format!("missing `{path}`"));
-        return Steps { levels: vec![0.0], default: 0 };
+        return Steps {
+            levels: vec![0.0],
+            default: 0,
+        };
     };
     let path = format!("speech.{path}");
     let levels = raw.levels.unwrap_or_default();
     if levels.is_empty() {
         problems.push(&path, "missing `levels` (lowest first)");
     } else if levels.windows(2).any(|w| w[1] <= w[0]) {
-        problems.push(format!("{path}.levels"), "levels must rise from lowest to highest");
+        problems.push(
+            format!("{path}.levels"),
+            "levels must rise from lowest to highest",
+        );
     }
     if let Some(ends) = raw.at_ends.as_deref()
         && ends != "stay"
     {
-        problems.push(format!("{path}.at_ends"), format!("`{ends}`: only `stay` is supported"));
+        problems.push(
+            format!("{path}.at_ends"),
+            format!("`{ends}`: only `stay` is supported"),
+        );
     }
     let default = raw.default.unwrap_or(1) as usize;
     if default == 0 || default > levels.len().max(1) {
         problems.push(
             format!("{path}.default"),
-            format!("the default level {default} is not one of 1 to {}", levels.len()),
+            format!(
+                "the default level {default} is not one of 1 to {}",
+                levels.len()
+            ),
         );
     }
     let levels = if levels.is_empty() { vec![0.0] } else { levels };
-    Steps { levels, default: default.saturating_sub(1) }
+    Steps {
+        levels,
+        default: default.saturating_sub(1),
+    }
 }
 
 fn validate_speech(raw: super::raw::RawSpeech, problems: &mut Problems<'_>) -> SpeechSpec {
@@ -457,7 +482,10 @@ fn validate_speech(raw: super::raw::RawSpeech, problems: &mut Problems<'_>) -> S
     if !languages.is_empty() && !languages.contains(&default_language) {
         problems.push(
             "speech.default_language",
-            format!("`{default_language}` is not one of {}", languages.join(", ")),
+            format!(
+                "`{default_language}` is not one of {}",
+                languages.join(", ")
+            ),
         );
     }
     let volume = validate_steps(raw.volume, "volume", problems);
@@ -494,7 +522,10 @@ fn validate_cell(
             None => {
                 problems.push(
                     format!("{path}.action"),
-                    format!("unknown action `{text}`, expected one of {}", Action::names()),
+                    format!(
+                        "unknown action `{text}`, expected one of {}",
+                        Action::names()
+                    ),
                 );
                 return None;
             }

@@ -3,6 +3,10 @@
 use std::path::Path;
 pub struct VoicePack;
 impl VoicePack {
-    pub fn load(_dir: &Path) -> Result<VoicePack, super::listener::ListenError> { Ok(VoicePack) }
-    pub fn languages(&self) -> Vec<String> { vec!["da".into(), "en".into()] }
+    pub fn load(_dir: &Path) -> Result<VoicePack, super::listener::ListenError> {
+        Ok(VoicePack)
+    }
+    pub fn languages(&self) -> Vec<String> {
+        vec!["da".into(), "en".into()]
+    }
 }

@@ -13,8 +13,8 @@ use super::record::{Evidence, Measurement};
 use super::timeline::{Entries, Timeline};
 use crate::config::token::TokenProfile;
 use crate::oracle::{Oracle, OracleError, OracleVerdict};
-use crate::rig::clock::unix_seconds;
 use crate::perception::observation::SpeechEvent;
+use crate::rig::clock::unix_seconds;
 use crate::rig::{Clock, Frame, SharedButtons};
 
 /// The facts of the bench the runner needs besides its devices.
@@ -123,7 +123,12 @@ impl StepResult {
 
     /// Adds an evidence audio clip.
     pub fn with_clip(mut self, event: &SpeechEvent, caption: impl Into<String>) -> Self {
-        self.clips.push((event.clip.clone(), event.sample_rate, event.start, caption.into()));
+        self.clips.push((
+            event.clip.clone(),
+            event.sample_rate,
+            event.start,
+            caption.into(),
+        ));
         self
     }
 
@@ -217,7 +222,10 @@ impl Context {
         }
         for (samples, rate, start, caption) in &result.clips {
             let device_s = self.device_s(*start);
-            match self.evidence.save_clip(samples, *rate, label, caption.clone(), device_s) {
+            match self
+                .evidence
+                .save_clip(samples, *rate, label, caption.clone(), device_s)
+            {
                 Ok(evidence) => saved.push(evidence),
                 Err(e) => problem = Some(e.to_string()),
             }
@@ -241,19 +249,25 @@ impl Context {
             .rev()
             .find(|a| !a.closed && a.at <= seen_at)
             .map_or(seen_at, |a| a.at);
-        if let Some((_, _, verdict)) = self.verdicts.iter().find(|(c, at, _)| c == code && *at == made_at) {
+        if let Some((_, _, verdict)) = self
+            .verdicts
+            .iter()
+            .find(|(c, at, _)| c == code && *at == made_at)
+        {
             return Ok(verdict.clone());
         }
         let mut verdict = self.oracle.check(code, self.clock.utc_at(made_at)).await?;
         let step = self.profile.otp.step.as_secs_f64().max(1.0);
         let step_of = |at: Instant| (unix_seconds(self.clock.utc_at(at)) / step).floor();
-        if !verdict.accepted && self.oracle.name() == "totp" && step_of(made_at) != step_of(seen_at) {
+        if !verdict.accepted && self.oracle.name() == "totp" && step_of(made_at) != step_of(seen_at)
+        {
             let later = self.oracle.check(code, self.clock.utc_at(seen_at)).await?;
             if later.accepted {
                 verdict = later;
             }
         }
-        self.verdicts.push((code.to_string(), made_at, verdict.clone()));
+        self.verdicts
+            .push((code.to_string(), made_at, verdict.clone()));
         Ok(verdict)
     }
 
@@ -286,7 +300,9 @@ impl Context {
         decide: impl FnMut(&Entries, bool) -> Option<T>,
     ) -> Result<T, Interrupted> {
         if !self.has_microphone {
-            return Err(Interrupted::Source("this rig has no microphone to listen with".into()));
+            return Err(Interrupted::Source(
+                "this rig has no microphone to listen with".into(),
+            ));
         }
         self.watch_sense(Sense::Microphone, deadline, decide).await
     }
@@ -299,10 +315,18 @@ impl Context {
     ) -> Result<T, Interrupted> {
         let mut changes = self.timeline.subscribe();
         let (settled_at, long_tail, period) = match sense {
-            Sense::Camera => (deadline + self.timing.confirmation(), Duration::ZERO, self.timing.frame_period),
+            Sense::Camera => (
+                deadline + self.timing.confirmation(),
+                Duration::ZERO,
+                self.timing.frame_period,
+            ),
             // An utterance that starts by the deadline ends within the longest reading
             // (a serial number at the slowest speed) plus the silence that closes it.
-            Sense::Microphone => (deadline + UTTERANCE_CLOSE, SPEECH_TAIL, Duration::from_millis(20)),
+            Sense::Microphone => (
+                deadline + UTTERANCE_CLOSE,
+                SPEECH_TAIL,
+                Duration::from_millis(20),
+            ),
         };
         // A source that stops delivering must not hang the run: allow a grace, then call it.
         let give_up = settled_at + long_tail + Duration::from_secs(2) + period * 4;

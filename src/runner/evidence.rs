@@ -40,11 +40,11 @@ fn slug(text: &str) -> String {
 }
 
 impl EvidenceWriter {
-    /// Writes into `run_dir/evidence/<scenario>/`.
-    pub fn new(run_dir: &Path, scenario: &str) -> Self {
+    /// Writes into `run_dir/evidence/<token>/<scenario>/`.
+    pub fn new(run_dir: &Path, token: &str, scenario: &str) -> Self {
         Self {
             run_dir: Some(run_dir.to_path_buf()),
-            folder: slug(scenario),
+            folder: format!("{}/{}", slug(token), slug(scenario)),
             next: 1,
         }
     }
@@ -116,21 +116,45 @@ impl EvidenceWriter {
         caption: String,
         device_s: f64,
     ) -> Result<Evidence, EvidenceError> {
-        let name = format!("evidence/{}/{:04}-{}.wav", self.folder, self.next, slug(label));
+        let name = format!(
+            "evidence/{}/{:04}-{}.wav",
+            self.folder,
+            self.next,
+            slug(label)
+        );
         self.next += 1;
         let Some(run_dir) = &self.run_dir else {
-            return Ok(Evidence { path: name, sha256: String::new(), caption, captured_s: device_s });
+            return Ok(Evidence {
+                path: name,
+                sha256: String::new(),
+                caption,
+                captured_s: device_s,
+            });
         };
         let path = run_dir.join(&name);
-        let error = |message: String| EvidenceError { path: path.clone(), message };
+        let error = |message: String| EvidenceError {
+            path: path.clone(),
+            message,
+        };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| error(e.to_string()))?;
         }
-        let clip = Clip { samples: samples.to_vec(), sample_rate };
+        let clip = Clip {
+            samples: samples.to_vec(),
+            sample_rate,
+        };
         write_wav(&path, &clip).map_err(|e| error(e.to_string()))?;
         let bytes = std::fs::read(&path).map_err(|e| error(e.to_string()))?;
-        let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Evidence { path: name, sha256, caption, captured_s: device_s })
+        let sha256 = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Evidence {
+            path: name,
+            sha256,
+            caption,
+            captured_s: device_s,
+        })
     }
 }
 
@@ -152,17 +176,20 @@ mod tests {
             captured_at: Instant::now(),
             image: Arc::new(GrayImage::new(4, 3)),
         };
-        let mut a = EvidenceWriter::new(dir.path(), "Code equals oracle");
-        let mut b = EvidenceWriter::new(dir.path(), "auto-off");
+        let mut a = EvidenceWriter::new(dir.path(), "mitid-code-display", "Code equals oracle");
+        let mut b = EvidenceWriter::new(dir.path(), "mitid-code-display", "auto-off");
         let first = a
             .save(&frame, "steps[0].repeat.steps[2]", "shown".into(), 1.0)
             .unwrap();
         let other = b.save(&frame, "steps[0]", "shown".into(), 2.0).unwrap();
         assert_eq!(
             first.path,
-            "evidence/code-equals-oracle/0001-steps-0-repeat-steps-2.png"
+            "evidence/mitid-code-display/code-equals-oracle/0001-steps-0-repeat-steps-2.png"
         );
-        assert_eq!(other.path, "evidence/auto-off/0001-steps-0.png");
+        assert_eq!(
+            other.path,
+            "evidence/mitid-code-display/auto-off/0001-steps-0.png"
+        );
         let bytes = std::fs::read(dir.path().join(&first.path)).unwrap();
         let digest: String = Sha256::digest(&bytes)
             .iter()

@@ -173,8 +173,7 @@ impl Context {
                             Err(result) => problem = Some(result),
                         }
                     }
-                    let blank_at_end =
-                        last.as_ref().is_none_or(|e| e.reading == LcdReading::Blank);
+                    let blank_at_end = last.as_ref().is_none_or(|e| e.reading == LcdReading::Blank);
                     return match problem {
                         // The display did show something, and it was wrong: that is the verdict.
                         Some(problem) if saw_on || !blank_at_end => problem,
@@ -471,7 +470,8 @@ impl Context {
             | Quantity::SpeechLevel
             | Quantity::SpeechDuration
             | Quantity::DigitRate => {
-                self.measure_speech(quantity, min, max, within, relative).await
+                self.measure_speech(quantity, min, max, within, relative)
+                    .await
             }
             Quantity::PressToDisplay => {
                 let now = Instant::now();
@@ -494,9 +494,8 @@ impl Context {
                             })
                             .cloned();
                         if shown.is_none()
-                            && let Some(error) = rig_error_after(entries, press.at, deadline, |at| {
-                                self.device_s(at)
-                            })
+                            && let Some(error) =
+                                rig_error_after(entries, press.at, deadline, |at| self.device_s(at))
                         {
                             return Some(Err(error));
                         }
@@ -597,7 +596,11 @@ impl Context {
                 Ok(Some(state)) => state,
             };
             if state.reading == LcdReading::Blank {
-                return StepResult::pass_with(if attempt == 0 { "already off" } else { "switched off" });
+                return StepResult::pass_with(if attempt == 0 {
+                    "already off"
+                } else {
+                    "switched off"
+                });
             }
             if let Some(error) = rig_error(&state.reading, self.device_s(state.first_frame_at)) {
                 return error;

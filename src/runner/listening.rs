@@ -17,18 +17,33 @@ use crate::perception::observation::SpeechEvent;
 
 /// The last key edge at or before `at`: speech after it is what that key caused.
 fn last_edge(entries: &Entries, at: Instant) -> Option<Instant> {
-    entries.actions.iter().rev().find(|a| a.at <= at).map(|a| a.at)
+    entries
+        .actions
+        .iter()
+        .rev()
+        .find(|a| a.at <= at)
+        .map(|a| a.at)
 }
 
 /// Utterances that started in `[from, deadline]`.
 fn heard_between(entries: &Entries, from: Instant, deadline: Instant) -> Vec<SpeechEvent> {
-    entries.speech.iter().filter(|e| e.start >= from && e.start <= deadline).cloned().collect()
+    entries
+        .speech
+        .iter()
+        .filter(|e| e.start >= from && e.start <= deadline)
+        .cloned()
+        .collect()
 }
 
 impl Context {
     /// `expect_speech`: the token says `says` (in `language`), starting within `within` of
     /// the last key edge before this step.
-    pub async fn expect_speech(&mut self, says: &Says, language: Option<&str>, within: Duration) -> StepResult {
+    pub async fn expect_speech(
+        &mut self,
+        says: &Says,
+        language: Option<&str>,
+        within: Duration,
+    ) -> StepResult {
         let now = Instant::now();
         let from = last_edge(&self.timeline.entries(), now).unwrap_or(now);
         let deadline = from + within;
@@ -63,32 +78,56 @@ impl Context {
             ))
             .with_clip(&event, "unrecognised speech");
         };
-        let spoken_in = event.heard.language.clone().unwrap_or_else(|| "?".to_string());
+        let spoken_in = event
+            .heard
+            .language
+            .clone()
+            .unwrap_or_else(|| "?".to_string());
         let caption = format!("speech {digits} ({spoken_in})");
         if let Some(expected) = language
             && spoken_in != expected
         {
-            return StepResult::fail(format!("speech at {at:.3} s is in {spoken_in}, expected {expected} ({digits})"))
-                .with_clip(&event, caption);
+            return StepResult::fail(format!(
+                "speech at {at:.3} s is in {spoken_in}, expected {expected} ({digits})"
+            ))
+            .with_clip(&event, caption);
         }
         let verdict = match says {
             Says::Any => Ok(format!("heard {digits} in {spoken_in} at {at:.3} s")),
-            Says::Literal(expected) if *expected == digits => Ok(format!("heard {digits} at {at:.3} s")),
-            Says::Literal(expected) => Err(StepResult::fail(format!("heard {digits} at {at:.3} s, expected {expected}"))),
-            Says::Serial if digits == self.serial => Ok(format!("heard the serial number {digits} at {at:.3} s")),
+            Says::Literal(expected) if *expected == digits => {
+                Ok(format!("heard {digits} at {at:.3} s"))
+            }
+            Says::Literal(expected) => Err(StepResult::fail(format!(
+                "heard {digits} at {at:.3} s, expected {expected}"
+            ))),
+            Says::Serial if digits == self.serial => {
+                Ok(format!("heard the serial number {digits} at {at:.3} s"))
+            }
             Says::Serial => Err(StepResult::fail(format!(
                 "heard {digits} at {at:.3} s, but the unit's serial number is {}",
                 self.serial
             ))),
             Says::Same => match &self.last_speech {
-                None => Err(StepResult::error("expect_speech same: nothing was heard earlier in this scenario")),
-                Some(before) if *before == digits => Ok(format!("heard {digits} again at {at:.3} s")),
-                Some(before) => Err(StepResult::fail(format!("heard {digits} at {at:.3} s, before it was {before}"))),
+                None => Err(StepResult::error(
+                    "expect_speech same: nothing was heard earlier in this scenario",
+                )),
+                Some(before) if *before == digits => {
+                    Ok(format!("heard {digits} again at {at:.3} s"))
+                }
+                Some(before) => Err(StepResult::fail(format!(
+                    "heard {digits} at {at:.3} s, before it was {before}"
+                ))),
             },
             Says::Display => {
-                let shown = self.timeline.entries().display_at(event.start).map(|e| e.reading.clone());
+                let shown = self
+                    .timeline
+                    .entries()
+                    .display_at(event.start)
+                    .map(|e| e.reading.clone());
                 match shown {
-                    Some(LcdReading::Code(code)) if code == digits => Ok(format!("heard {digits} at {at:.3} s, as displayed")),
+                    Some(LcdReading::Code(code)) if code == digits => {
+                        Ok(format!("heard {digits} at {at:.3} s, as displayed"))
+                    }
                     Some(LcdReading::Code(code)) => Err(StepResult::fail(format!(
                         "heard {digits} at {at:.3} s, but the display shows {code}"
                     ))),
@@ -100,7 +139,9 @@ impl Context {
             }
             Says::Oracle => match self.check_code(&digits, event.start).await {
                 Err(e) => Err(StepResult::error(format!("oracle: {e}"))),
-                Ok(v) if v.accepted => Ok(format!("heard {digits} at {at:.3} s; {}", v.explanation)),
+                Ok(v) if v.accepted => {
+                    Ok(format!("heard {digits} at {at:.3} s; {}", v.explanation))
+                }
                 Ok(v) => Err(StepResult::fail(format!(
                     "heard {digits} at {at:.3} s, rejected by the {} oracle: {}",
                     self.oracle.name(),
@@ -114,6 +155,36 @@ impl Context {
                 StepResult::pass_with(message).with_clip(&event, caption)
             }
             Err(result) => result.with_clip(&event, caption),
+        }
+    }
+
+    /// `expect_silence`: no utterance starts within `duration` of the last key edge.
+    pub async fn expect_silence(&mut self, duration: Duration) -> StepResult {
+        let now = Instant::now();
+        let from = last_edge(&self.timeline.entries(), now).unwrap_or(now);
+        let deadline = from + duration;
+        let heard = self
+            .watch_speech(deadline, |entries, settled| {
+                match heard_between(entries, from, deadline).into_iter().next() {
+                    Some(event) => Some(Some(event)),
+                    None if settled => Some(None),
+                    None => None,
+                }
+            })
+            .await;
+        match heard {
+            Err(stop) => stop.into_result(),
+            Ok(None) => StepResult::pass_with(format!(
+                "no speech for {:.3} s after the key at {:.3} s",
+                duration.as_secs_f64(),
+                self.device_s(from)
+            )),
+            Ok(Some(event)) => StepResult::fail(format!(
+                "speech at {:.3} s ({}), expected silence",
+                self.device_s(event.start),
+                event.heard.digits.as_deref().unwrap_or("not recognised")
+            ))
+            .with_clip(&event, "unexpected speech"),
         }
     }
 
@@ -134,7 +205,12 @@ impl Context {
             .watch_speech(deadline, |entries, settled| {
                 let events = heard_between(entries, from, deadline);
                 if let Some(event) = events.first() {
-                    let before = entries.speech.iter().rev().find(|e| e.start < event.start).cloned();
+                    let before = entries
+                        .speech
+                        .iter()
+                        .rev()
+                        .find(|e| e.start < event.start)
+                        .cloned();
                     return Some(Some((event.clone(), before)));
                 }
                 settled.then_some(None)
@@ -163,14 +239,26 @@ impl Context {
         let block = 0.02;
         let (value, uncertainty, what) = if quantity == Quantity::SpeechLatency {
             let entries = self.timeline.entries();
-            let Some(release) = entries.actions.iter().rev().find(|a| !a.closed && a.at <= event.start) else {
+            let Some(release) = entries
+                .actions
+                .iter()
+                .rev()
+                .find(|a| !a.closed && a.at <= event.start)
+            else {
                 return StepResult::error("speech_latency: no key release before the speech");
             };
             let value = (event.start - release.at).as_secs_f64();
-            (Some(value), block + self.timing.relay_settle.as_secs_f64(), format!("speech started {value:.3} s after the release"))
+            (
+                Some(value),
+                block + self.timing.relay_settle.as_secs_f64(),
+                format!("speech started {value:.3} s after the release"),
+            )
         } else if relative {
             let Some(before) = before else {
-                return StepResult::error(format!("{}: no earlier utterance to compare with", quantity.name()));
+                return StepResult::error(format!(
+                    "{}: no earlier utterance to compare with",
+                    quantity.name()
+                ));
             };
             let (now_value, then_value) = (value_of(&event), value_of(&before));
             let value = match (quantity, now_value, then_value) {
@@ -178,8 +266,19 @@ impl Context {
                 (_, Some(a), Some(b)) if b > 0.0 => Some(a / b),
                 _ => None,
             };
-            let uncertainty = if quantity == Quantity::SpeechLevel { 1.0 } else { 0.05 };
-            (value, uncertainty, format!("against the utterance at {:.3} s", self.device_s(before.start)))
+            let uncertainty = if quantity == Quantity::SpeechLevel {
+                1.0
+            } else {
+                0.05
+            };
+            (
+                value,
+                uncertainty,
+                format!(
+                    "against the utterance at {:.3} s",
+                    self.device_s(before.start)
+                ),
+            )
         } else {
             let uncertainty = match quantity {
                 Quantity::SpeechLevel => 0.5,
@@ -198,7 +297,14 @@ impl Context {
         };
         let unit = quantity.unit(relative);
         StepResult::pass_with(format!("{} = {value:.3} {unit} {what}", quantity.name()))
-            .measured(Measurement::new(quantity.name(), value, unit, min, max, uncertainty))
+            .measured(Measurement::new(
+                quantity.name(),
+                value,
+                unit,
+                min,
+                max,
+                uncertainty,
+            ))
             .with_clip(&event, "utterance measured")
     }
 
@@ -208,10 +314,22 @@ impl Context {
         let Some(spec) = self.profile.speech.clone() else {
             return StepResult::pass_with("the token has no settings");
         };
-        let input = |action: Action| self.profile.table.get("on").and_then(|row| {
-            row.iter().find(|(_, cell)| cell.action == action).map(|(input, _)| input.clone())
-        });
-        let (Some(volume_down), Some(volume_up), Some(speed_down), Some(speed_up), Some(language), Some(repeat), Some(on)) = (
+        let input = |action: Action| {
+            self.profile.table.get("on").and_then(|row| {
+                row.iter()
+                    .find(|(_, cell)| cell.action == action)
+                    .map(|(input, _)| input.clone())
+            })
+        };
+        let (
+            Some(volume_down),
+            Some(volume_up),
+            Some(speed_down),
+            Some(speed_up),
+            Some(language),
+            Some(repeat),
+            Some(on),
+        ) = (
             input(Action::VolumeDown),
             input(Action::VolumeUp),
             input(Action::SpeedDown),
@@ -219,10 +337,16 @@ impl Context {
             input(Action::ToggleLanguage),
             input(Action::RepeatCode),
             self.profile.table.get("off").and_then(|row| {
-                row.iter().find(|(_, c)| c.action == Action::ShowCode).map(|(i, _)| i.clone())
+                row.iter()
+                    .find(|(_, c)| c.action == Action::ShowCode)
+                    .map(|(i, _)| i.clone())
             }),
-        ) else {
-            return StepResult::error(format!("{}: the profile lacks a settings key", self.profile.name));
+        )
+        else {
+            return StepResult::error(format!(
+                "{}: the profile lacks a settings key",
+                self.profile.name
+            ));
         };
         // Switch on (the chords act only when on) and wait for the code.
         let off = self.power_off(Duration::from_secs(2)).await;
@@ -247,11 +371,18 @@ impl Context {
             if result.outcome != Outcome::Pass {
                 return result;
             }
-            let heard = self.expect_speech(&Says::Any, None, Duration::from_secs(3)).await;
+            let heard = self
+                .expect_speech(&Says::Any, None, Duration::from_secs(3))
+                .await;
             if heard.outcome != Outcome::Pass {
                 return heard;
             }
-            let now_in = self.timeline.entries().speech.last().and_then(|e| e.heard.language.clone());
+            let now_in = self
+                .timeline
+                .entries()
+                .speech
+                .last()
+                .and_then(|e| e.heard.language.clone());
             if now_in.as_deref() == Some(spec.default_language.as_str()) {
                 return StepResult::pass_with(format!(
                     "volume {} and speed {} of {}, language {} after {attempt} switch(es)",
@@ -266,7 +397,10 @@ impl Context {
                 return result;
             }
         }
-        StepResult::fail(format!("the language did not come back to {}", spec.default_language))
+        StepResult::fail(format!(
+            "the language did not come back to {}",
+            spec.default_language
+        ))
     }
 
     /// Presses an input of the profile's table: a key (`red`) or a chord (`red+0`).

@@ -23,8 +23,8 @@ use crate::config::token::TokenProfile;
 use crate::oracle::Oracle;
 use crate::perception::lcd::LcdReader;
 use crate::perception::listener::{LanguageChoice, Listener};
-use crate::perception::segmenter::Segmenter;
 use crate::perception::observation::DisplayTracker;
+use crate::perception::segmenter::Segmenter;
 use crate::rig::{self, Rig};
 
 /// Everything one scenario run needs.
@@ -156,7 +156,13 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
                 blocks: blocks_tx,
                 dropped: dropped.clone(),
             };
-            spawn_stage(&tracker, &timeline, "microphone", name.clone(), sample_rate_task.run(sources.clone()));
+            spawn_stage(
+                &tracker,
+                &timeline,
+                "microphone",
+                name.clone(),
+                sample_rate_task.run(sources.clone()),
+            );
             let listen = ListenerTask {
                 segmenter: Segmenter::new(16_000),
                 listener,
@@ -165,7 +171,13 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
                 timeline: timeline.clone(),
                 dropped,
             };
-            spawn_stage(&tracker, &timeline, "listener", name, listen.run(sources.clone()));
+            spawn_stage(
+                &tracker,
+                &timeline,
+                "listener",
+                name,
+                listen.run(sources.clone()),
+            );
             true
         }
         _ => false,
@@ -304,8 +316,12 @@ async fn warm_up(ctx: &mut Context, records: &mut Vec<StepRecord>) -> Option<Out
     {
         Err(stop) => stop.into_result(),
         Ok(None) => StepResult::error("camera: frames arrive but no display reading settled"),
-        Ok(Some(event)) => super::expectation::rig_error(&event.reading, ctx.device_s(event.first_frame_at))
-            .unwrap_or_else(|| StepResult::pass_with(format!("camera sees {:?}", event.reading))),
+        Ok(Some(event)) => {
+            super::expectation::rig_error(&event.reading, ctx.device_s(event.first_frame_at))
+                .unwrap_or_else(|| {
+                    StepResult::pass_with(format!("camera sees {:?}", event.reading))
+                })
+        }
     };
     let outcome = result.outcome;
     let record = finish(
@@ -419,6 +435,7 @@ async fn execute(ctx: &mut Context, step: &Step) -> StepResult {
             within,
         } => ctx.expect_speech(says, language.as_deref(), *within).await,
         StepAction::RestoreSettings => ctx.restore_settings().await,
+        StepAction::ExpectSilence { duration } => ctx.expect_silence(*duration).await,
         StepAction::PowerOff { within } => ctx.power_off(*within).await,
         StepAction::Repeat { .. } => StepResult::error("repeat is expanded by the runner"),
     }
@@ -602,13 +619,21 @@ pub fn describe(step: &Step) -> String {
             format!(
                 "measure {}{} within [{}, {}] {}",
                 quantity.name(),
-                if *relative { " relative to the previous utterance" } else { "" },
+                if *relative {
+                    " relative to the previous utterance"
+                } else {
+                    ""
+                },
                 limit(min),
                 limit(max),
                 quantity.unit(*relative)
             )
         }
-        StepAction::ExpectSpeech { says, language, within } => {
+        StepAction::ExpectSpeech {
+            says,
+            language,
+            within,
+        } => {
             let what = match says {
                 Says::Display => "the code displayed".to_string(),
                 Says::Oracle => "a code the oracle accepts".to_string(),
@@ -617,10 +642,20 @@ pub fn describe(step: &Step) -> String {
                 Says::Any => "any digits".to_string(),
                 Says::Literal(digits) => digits.clone(),
             };
-            let language = language.as_ref().map_or(String::new(), |l| format!(" in {l}"));
+            let language = language
+                .as_ref()
+                .map_or(String::new(), |l| format!(" in {l}"));
             format!("expect speech of {what}{language} within {}", secs(*within))
         }
-        StepAction::RestoreSettings => "restore volume, speed and language to the defaults".to_string(),
+        StepAction::RestoreSettings => {
+            "restore volume, speed and language to the defaults".to_string()
+        }
+        StepAction::ExpectSilence { duration } => {
+            format!(
+                "expect no speech for {} after the last key",
+                secs(*duration)
+            )
+        }
         StepAction::Repeat { times, steps } => format!("repeat {times}× {} steps", steps.len()),
         StepAction::PowerOff { .. } => "switch the token off".to_string(),
     };

@@ -9,7 +9,9 @@ use tokio::time::Instant;
 
 use super::scene::SceneRenderer;
 use super::token::{KeyEdge, SimToken};
-use crate::rig::{AudioBlock, Buttons, Camera, Console, DeviceId, Frame, LogLine, Microphone, RigError};
+use crate::rig::{
+    AudioBlock, Buttons, Camera, Console, DeviceId, Frame, LogLine, Microphone, RigError,
+};
 
 /// The token shared by the simulated devices.
 pub type SharedToken = Arc<Mutex<SimToken>>;
@@ -222,7 +224,12 @@ pub struct SimMicrophone {
 
 impl SimMicrophone {
     /// A microphone delivering blocks of `period` at `sample_rate`, from now on.
-    pub fn new(token: SharedToken, room: super::room::Room, sample_rate: u32, period: Duration) -> Self {
+    pub fn new(
+        token: SharedToken,
+        room: super::room::Room,
+        sample_rate: u32,
+        period: Duration,
+    ) -> Self {
         Self {
             id: DeviceId::new("microphone", "speaker", "sim microphone"),
             token,
@@ -273,13 +280,20 @@ impl Microphone for SimMicrophone {
                     }
                 }
             }
-            let heard_until = self.start + Duration::from_secs_f64(total as f64 / f64::from(self.sample_rate));
+            let heard_until =
+                self.start + Duration::from_secs_f64(total as f64 / f64::from(self.sample_rate));
             token.forget_speech_before(heard_until, self.sample_rate);
         }
         let samples = self.room.process(&mix);
-        let captured_at = self.start + Duration::from_secs_f64(self.samples_done as f64 / f64::from(self.sample_rate));
+        let captured_at = self.start
+            + Duration::from_secs_f64(self.samples_done as f64 / f64::from(self.sample_rate));
         self.samples_done = total;
         self.seq += 1;
-        Ok(AudioBlock { seq: self.seq, captured_at, sample_rate: self.sample_rate, samples: samples.into() })
+        Ok(AudioBlock {
+            seq: self.seq,
+            captured_at,
+            sample_rate: self.sample_rate,
+            samples: samples.into(),
+        })
     }
 }

@@ -18,12 +18,12 @@ use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
 use self::devices::{SimButtons, SimCamera, SimConsole, SimMicrophone, SimRelay};
-use self::room::{Room, RoomConfig};
-use self::token::Speaker;
-use self::voice::VoiceBank;
 use self::faults::Fault;
+use self::room::{Room, RoomConfig};
 use self::scene::{Optics, SceneRenderer};
 use self::token::SimToken;
+use self::token::Speaker;
+use self::voice::VoiceBank;
 use super::clock::{AnchoredClock, from_unix_seconds};
 use super::{DeviceId, Rig, RigError};
 use crate::config::rig::{RigConfig, SimConfig, SimRigFault};
@@ -58,13 +58,21 @@ pub fn build(
         (Some(_), Some(microphone)) => {
             let dir = sim.voice.clone().ok_or_else(|| RigError::Device {
                 device: DeviceId::new("speaker", "token", "sim"),
-                message: format!("{}: the simulated token speaks but `sim.voice` names no voice pack", config.file.display()),
+                message: format!(
+                    "{}: the simulated token speaks but `sim.voice` names no voice pack",
+                    config.file.display()
+                ),
             })?;
-            let voice = VoiceBank::load(&dir, microphone.sample_rate).map_err(|e| RigError::Device {
-                device: DeviceId::new("speaker", "token", dir.display().to_string()),
-                message: e.to_string(),
-            })?;
-            Some(Speaker { voice: Arc::new(voice), serial: config.token.serial.clone(), sample_rate: microphone.sample_rate })
+            let voice =
+                VoiceBank::load(&dir, microphone.sample_rate).map_err(|e| RigError::Device {
+                    device: DeviceId::new("speaker", "token", dir.display().to_string()),
+                    message: e.to_string(),
+                })?;
+            Some(Speaker {
+                voice: Arc::new(voice),
+                serial: config.token.serial.clone(),
+                sample_rate: microphone.sample_rate,
+            })
         }
         _ => None,
     };
@@ -113,10 +121,20 @@ pub fn build(
     let microphone: Option<Box<dyn crate::rig::Microphone>> = match &config.microphone {
         Some(microphone) if config.token.profile.speech.is_some() => {
             let room = Room::new(
-                RoomConfig { sample_rate: microphone.sample_rate, noise_dbfs: sim.room_noise_dbfs, echo: sim.room_echo, ..RoomConfig::default() },
+                RoomConfig {
+                    sample_rate: microphone.sample_rate,
+                    noise_dbfs: sim.room_noise_dbfs,
+                    echo: sim.room_echo,
+                    ..RoomConfig::default()
+                },
                 rng.random(),
             );
-            Some(Box::new(SimMicrophone::new(token.clone(), room, microphone.sample_rate, microphone.block)))
+            Some(Box::new(SimMicrophone::new(
+                token.clone(),
+                room,
+                microphone.sample_rate,
+                microphone.block,
+            )))
         }
         _ => None,
     };

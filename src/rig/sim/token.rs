@@ -55,7 +55,8 @@ pub struct SpeechClip {
 impl SpeechClip {
     /// When it ends (cut or played out), at `sample_rate`.
     pub fn end(&self, sample_rate: u32) -> Instant {
-        let full = self.start + Duration::from_secs_f64(self.samples.len() as f64 / f64::from(sample_rate));
+        let full = self.start
+            + Duration::from_secs_f64(self.samples.len() as f64 / f64::from(sample_rate));
         self.cut.map_or(full, |cut| cut.min(full))
     }
 }
@@ -112,7 +113,11 @@ impl SimToken {
         speaker: Option<Speaker>,
     ) -> Self {
         let settings = profile.speech.as_ref().map(|spec| Settings {
-            language: spec.languages.iter().position(|l| *l == spec.default_language).unwrap_or(0),
+            language: spec
+                .languages
+                .iter()
+                .position(|l| *l == spec.default_language)
+                .unwrap_or(0),
             volume: spec.volume.default,
             speed: spec.speed.default,
         });
@@ -294,7 +299,11 @@ impl SimToken {
                 }
             }
             Action::ReadSerial => {
-                let serial = self.speaker.as_ref().map(|s| s.serial.clone()).unwrap_or_default();
+                let serial = self
+                    .speaker
+                    .as_ref()
+                    .map(|s| s.serial.clone())
+                    .unwrap_or_default();
                 let serial = if self.faults.contains(&Fault::WrongSerial) {
                     bump_digit(&serial, serial.len().saturating_sub(1))
                 } else {
@@ -302,7 +311,11 @@ impl SimToken {
                 };
                 self.speak(at, &serial);
             }
-            Action::VolumeUp | Action::VolumeDown | Action::SpeedUp | Action::SpeedDown | Action::ToggleLanguage => {
+            Action::VolumeUp
+            | Action::VolumeDown
+            | Action::SpeedUp
+            | Action::SpeedDown
+            | Action::ToggleLanguage => {
                 self.change_setting(at, cell.action);
             }
             Action::PowerOff => {
@@ -323,28 +336,50 @@ impl SimToken {
     /// Whether an utterance is playing at `at`.
     fn is_speaking(&self, at: Instant) -> bool {
         let rate = self.speaker.as_ref().map_or(16_000, |s| s.sample_rate);
-        self.speech.iter().any(|c| c.start <= at && at < c.end(rate))
+        self.speech
+            .iter()
+            .any(|c| c.start <= at && at < c.end(rate))
     }
 
     /// Reads the code aloud (the speech fault changes the fourth digit).
     fn speak_code(&mut self, at: Instant, code: &str) {
-        let spoken = if self.faults.contains(&Fault::SpeechDiffers) { bump_digit(code, 3) } else { code.to_string() };
+        let spoken = if self.faults.contains(&Fault::SpeechDiffers) {
+            bump_digit(code, 3)
+        } else {
+            code.to_string()
+        };
         self.speak(at, &spoken);
     }
 
     /// Starts an utterance of `digits` after the speech latency, cutting any utterance still
     /// playing then.
     fn speak(&mut self, at: Instant, digits: &str) {
-        let (Some(speaker), Some(settings), Some(spec)) = (&self.speaker, self.settings, &self.profile.speech) else {
+        let (Some(speaker), Some(settings), Some(spec)) =
+            (&self.speaker, self.settings, &self.profile.speech)
+        else {
             return;
         };
         let mut latency = spec.latency;
         if self.faults.contains(&Fault::SpeechLate) {
             latency += Duration::from_secs(2);
         }
-        let language = spec.languages.get(settings.language).cloned().unwrap_or_default();
-        let speed = spec.speed.levels.get(settings.speed).copied().unwrap_or(1.0) as f32;
-        let gain_db = spec.volume.levels.get(settings.volume).copied().unwrap_or(0.0) as f32;
+        let language = spec
+            .languages
+            .get(settings.language)
+            .cloned()
+            .unwrap_or_default();
+        let speed = spec
+            .speed
+            .levels
+            .get(settings.speed)
+            .copied()
+            .unwrap_or(1.0) as f32;
+        let gain_db = spec
+            .volume
+            .levels
+            .get(settings.volume)
+            .copied()
+            .unwrap_or(0.0) as f32;
         let start = at + latency;
         match speaker.voice.render(digits, &language, speed, gain_db) {
             Ok(samples) => {
@@ -353,16 +388,26 @@ impl SimToken {
                         clip.cut = Some(start);
                     }
                 }
-                self.speech.push(SpeechClip { start, samples: Arc::new(samples), cut: None });
-                self.log(start, format!("speaking {} digits in {language}", digits.len()));
-                self.truth.push((start, format!("speech {digits} {language}")));
+                self.speech.push(SpeechClip {
+                    start,
+                    samples: Arc::new(samples),
+                    cut: None,
+                });
+                self.log(
+                    start,
+                    format!("speaking {} digits in {language}", digits.len()),
+                );
+                self.truth
+                    .push((start, format!("speech {digits} {language}")));
             }
             Err(e) => self.log(at, format!("speech failed: {e}")),
         }
     }
 
     fn change_setting(&mut self, at: Instant, action: Action) {
-        let (Some(settings), Some(spec)) = (&mut self.settings, &self.profile.speech) else { return };
+        let (Some(settings), Some(spec)) = (&mut self.settings, &self.profile.speech) else {
+            return;
+        };
         let stuck = match action {
             Action::VolumeUp | Action::VolumeDown => self.faults.contains(&Fault::VolumeStuck),
             Action::SpeedUp | Action::SpeedDown => self.faults.contains(&Fault::SpeedStuck),
@@ -371,15 +416,27 @@ impl SimToken {
         if !stuck {
             let top = |levels: &Vec<f64>| levels.len().saturating_sub(1);
             match action {
-                Action::VolumeUp => settings.volume = (settings.volume + 1).min(top(&spec.volume.levels)),
+                Action::VolumeUp => {
+                    settings.volume = (settings.volume + 1).min(top(&spec.volume.levels))
+                }
                 Action::VolumeDown => settings.volume = settings.volume.saturating_sub(1),
-                Action::SpeedUp => settings.speed = (settings.speed + 1).min(top(&spec.speed.levels)),
+                Action::SpeedUp => {
+                    settings.speed = (settings.speed + 1).min(top(&spec.speed.levels))
+                }
                 Action::SpeedDown => settings.speed = settings.speed.saturating_sub(1),
                 _ => settings.language = (settings.language + 1) % spec.languages.len().max(1),
             }
         }
         let now = *settings;
-        self.log(at, format!("settings: volume {} speed {} language {}", now.volume + 1, now.speed + 1, spec.languages.get(now.language).map_or("?", String::as_str)));
+        self.log(
+            at,
+            format!(
+                "settings: volume {} speed {} language {}",
+                now.volume + 1,
+                now.speed + 1,
+                spec.languages.get(now.language).map_or("?", String::as_str)
+            ),
+        );
     }
 
     /// Every utterance so far (for the simulated microphone).
@@ -405,7 +462,11 @@ impl SimToken {
         {
             settings.volume = spec.volume.default;
             settings.speed = spec.speed.default;
-            settings.language = spec.languages.iter().position(|l| *l == spec.default_language).unwrap_or(0);
+            settings.language = spec
+                .languages
+                .iter()
+                .position(|l| *l == spec.default_language)
+                .unwrap_or(0);
         }
         self.log(at, format!("display off ({why})"));
         self.lcd.push((at + self.display_latency, LcdContent::Off));
@@ -463,7 +524,13 @@ impl SimToken {
 fn bump_digit(text: &str, index: usize) -> String {
     text.bytes()
         .enumerate()
-        .map(|(i, b)| if i == index && b.is_ascii_digit() { char::from(b'0' + (b - b'0' + 1) % 10) } else { char::from(b) })
+        .map(|(i, b)| {
+            if i == index && b.is_ascii_digit() {
+                char::from(b'0' + (b - b'0' + 1) % 10)
+            } else {
+                char::from(b)
+            }
+        })
         .collect()
 }
 
