@@ -3,3 +3,7 @@
 
 pub mod lcd;
 pub mod observation;
+pub mod features;
+pub mod listener;
+pub mod segmenter;
+pub mod voice_pack;
