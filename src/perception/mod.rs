@@ -1,6 +1,9 @@
-//! Perception: turns what the rig's senses capture (frames) into observations (display events).
-//! Never imports the simulator: it sees only pixels with capture times.
+//! Perception: turns what the rig's senses capture into observations — camera frames into
+//! display events (the LCD reader), audio blocks into utterances with their digits, language,
+//! level and timing (the speech listener). Never imports the simulator: it sees only pixels and
+//! samples with capture times.
 
+pub mod features;
 pub mod lcd;
 pub mod listener;
 pub mod observation;
