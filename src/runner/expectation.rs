@@ -49,7 +49,8 @@ fn is_on(reading: &LcdReading) -> bool {
     )
 }
 
-fn describe(reading: &LcdReading) -> String {
+/// A reading in words, for messages.
+pub(crate) fn describe(reading: &LcdReading) -> String {
     match reading {
         LcdReading::Code(code) => format!("code {code}"),
         LcdReading::Blank => "a blank display".to_string(),
@@ -121,11 +122,12 @@ fn rig_error_after(
         .find_map(|e| rig_error(&e.reading, device_s(e.first_frame_at)))
 }
 
+/// What an `expect_display` wait came to: events to judge, or the end of the window.
 enum Next {
     Judge(Vec<DisplayEvent>),
     Settled {
-        stale: Option<DisplayEvent>,
-        last: Option<DisplayEvent>,
+        stale: Option<Box<DisplayEvent>>,
+        last: Option<Box<DisplayEvent>>,
     },
 }
 
@@ -153,8 +155,8 @@ impl Context {
                         Some(Next::Judge(unjudged))
                     } else if settled {
                         Some(Next::Settled {
-                            stale: stale.filter(|_| fresh.is_empty()),
-                            last: entries.display_at(deadline).cloned(),
+                            stale: stale.filter(|_| fresh.is_empty()).map(Box::new),
+                            last: entries.display_at(deadline).cloned().map(Box::new),
                         })
                     } else {
                         None
@@ -165,6 +167,7 @@ impl Context {
                 Err(stop) => return stop.into_result(),
                 Ok(Next::Judge(events)) => events,
                 Ok(Next::Settled { stale, last }) => {
+                    let last = last.map(|e| *e);
                     if let Some(stale) = stale.filter(|e| !judged.contains(&e.first_frame_at)) {
                         judged.push(stale.first_frame_at);
                         saw_on |= is_on(&stale.reading);

@@ -133,7 +133,9 @@ impl Context {
                     ))),
                     other => Err(StepResult::fail(format!(
                         "heard {digits} at {at:.3} s while the display shows {}",
-                        other.map_or("nothing yet".to_string(), |r| format!("{r:?}"))
+                        other.map_or("nothing yet".to_string(), |r| super::expectation::describe(
+                            &r
+                        ))
                     ))),
                 }
             }
@@ -151,6 +153,10 @@ impl Context {
         };
         match verdict {
             Ok(message) => {
+                if *says == Says::Display {
+                    // The display was read to compare: it counts as the code read last.
+                    self.last_code = Some(digits.clone());
+                }
                 self.last_speech = Some(digits);
                 StepResult::pass_with(message).with_clip(&event, caption)
             }
