@@ -131,3 +131,107 @@ requirements:
     );
     assert!(!joined.contains("requirements.C"), "{joined}");
 }
+
+/// Issue #3: speech steps and limits in the right units.
+#[test]
+fn speech_steps_check_their_quantities_and_units() {
+    let text = "kind: scenario
+token: mitid-audio-code-reader
+steps:
+  - expect_speech: { says: louder }
+  - measure: { quantity: speech_level, min: 2s }
+  - measure: { quantity: speech_latency, max: 1 }
+  - measure: { quantity: press_to_display, relative_to: previous, max: 1s }
+  - measure: { quantity: digit_rate, min: 2, max: 5 }
+  - expect_silence: { for: 2s }
+";
+    let joined = lines(Scenario::from_text(Path::new("a.yaml"), text).unwrap_err()).join("\n");
+    assert!(
+        joined.contains("a.yaml:4:") && joined.contains("`louder` is not display, oracle, serial"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("steps[1].measure.min: write the limit as a plain number in dBFS"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("steps[2].measure.max: speech_latency is a time"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("press_to_display cannot be measured relative to the previous utterance"),
+        "{joined}"
+    );
+    assert!(
+        !joined.contains("steps[4]") && !joined.contains("steps[5]"),
+        "{joined}"
+    );
+}
+
+/// Issue #3: a speaking token's rig needs a microphone and a serial number it can read.
+#[test]
+fn a_speaking_token_needs_a_microphone_and_a_readable_serial() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rig/tokens/mitid-audio-code-reader.yaml");
+    let text = format!(
+        "kind: rig
+backend: sim
+token:
+  profile: {}
+  serial: AB-12
+  oracle: properties
+camera:
+  lcd_region: {{ x: 0, y: 0, width: 10, height: 10 }}
+relays:
+  buttons: {{ red: {{}}, \"0\": {{}}, \"1\": {{}}, \"2\": {{}}, \"3\": {{}}, \"4\": {{}}, \"5\": {{}}, \"6\": {{}}, \"7\": {{}}, \"8\": {{}}, \"9\": {{}} }}
+",
+        profile.display()
+    );
+    let joined =
+        lines(RigConfig::from_text(&dir.path().join("rig.yaml"), &text).unwrap_err()).join("\n");
+    assert!(
+        joined.contains("token.serial: mitid-audio-code-reader reads a serial number of 10 digits; `AB-12` is not one"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("mitid-audio-code-reader speaks: the rig needs a `microphone`"),
+        "{joined}"
+    );
+}
+
+/// Issue #3: a profile's speech section is checked.
+#[test]
+fn a_profile_checks_its_speech_steps() {
+    let text = "kind: token
+name: t
+buttons: [red, \"0\"]
+otp: { kind: time }
+speech:
+  languages: [da, en]
+  default_language: fr
+  volume: { levels: [0, -5], default: 4 }
+  speed: { levels: [1.0, 1.2], at_ends: wrap }
+  source: assumed
+table:
+  off:
+    red: { action: show_code, next: \"off\", source: seed }
+";
+    let joined = lines(TokenProfile::from_text(Path::new("t.yaml"), text).unwrap_err()).join("\n");
+    assert!(
+        joined.contains("speech.default_language: `fr` is not one of da, en"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("speech.volume.levels: levels must rise"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("speech.volume.default: the default level 4 is not one of 1 to 2"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("speech.speed.at_ends: `wrap`: only `stay` is supported"),
+        "{joined}"
+    );
+}
