@@ -735,4 +735,122 @@ table:
         assert!(matches!(at(&mut token, ms(2000)), LcdContent::On(_)));
         assert_eq!(token.truth().len(), 2);
     }
+
+    fn audio_token(faults: Vec<Fault>) -> (SimToken, Instant) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let profile =
+            TokenProfile::load(&root.join("rig/tokens/mitid-audio-code-reader.yaml")).unwrap();
+        let voice = VoiceBank::load(&root.join("fixtures/voices/sim"), 16_000).unwrap();
+        let speaker = Speaker {
+            voice: Arc::new(voice),
+            serial: "4711093582".into(),
+            sample_rate: 16_000,
+        };
+        let t0 = Instant::now();
+        let token = SimToken::new(
+            profile,
+            Secret::from_base32(RFC_SECRET).unwrap(),
+            faults,
+            t0,
+            from_unix_seconds(59),
+            Duration::from_millis(60),
+            Some(speaker),
+        );
+        (token, t0)
+    }
+
+    /// Keys at `at_ms` onwards: `red` alone, or `red+N` as a chord.
+    fn input(token: &mut SimToken, t0: Instant, at_ms: u64, input: &str) {
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let edge = |key: &str, down, at| KeyEdge {
+            at,
+            key: key.into(),
+            down,
+        };
+        match input.split_once('+') {
+            None => {
+                token.push_edge(edge(input, true, ms(at_ms)));
+                token.push_edge(edge(input, false, ms(at_ms + 150)));
+            }
+            Some((modifier, key)) => {
+                token.push_edge(edge(modifier, true, ms(at_ms)));
+                token.push_edge(edge(key, true, ms(at_ms + 80)));
+                token.push_edge(edge(key, false, ms(at_ms + 230)));
+                token.push_edge(edge(modifier, false, ms(at_ms + 310)));
+            }
+        }
+    }
+
+    fn rms_db(samples: &[f32]) -> f32 {
+        let mean = samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32;
+        10.0 * mean.log10()
+    }
+
+    /// Issue #3: the audio code reader speaks, repeats, changes volume and speed (stopping at
+    /// the ends), toggles the language, reads its serial, and the red button cuts speech.
+    #[test]
+    fn the_audio_code_reader_speaks_and_obeys_its_chords() {
+        let (mut token, t0) = audio_token(Vec::new());
+        input(&mut token, t0, 0, "red");
+        input(&mut token, t0, 5_000, "red+0");
+        for at in [10_000, 11_000, 12_000] {
+            input(&mut token, t0, at, "red+9");
+        }
+        input(&mut token, t0, 13_000, "red+0");
+        input(&mut token, t0, 18_000, "red+6");
+        input(&mut token, t0, 19_000, "red+0");
+        input(&mut token, t0, 24_000, "red+1");
+        input(&mut token, t0, 25_000, "red+0");
+        input(&mut token, t0, 30_000, "red+5");
+        token.advance(t0 + Duration::from_secs(40));
+        let spoken: Vec<&str> = token
+            .truth()
+            .iter()
+            .map(|(_, s)| s.as_str())
+            .filter(|s| s.starts_with("speech"))
+            .collect();
+        assert_eq!(
+            spoken,
+            [
+                "speech 287082 da",
+                "speech 287082 da",
+                "speech 287082 da",
+                "speech 287082 da",
+                "speech 287082 en",
+                "speech 4711093582 en"
+            ]
+        );
+        let clips = token.speech();
+        // Volume: default level 3 (-10 dB), up three presses stops at level 5 (0 dB): +10 dB.
+        let gain = rms_db(&clips[2].samples) - rms_db(&clips[1].samples);
+        assert!((gain - 10.0).abs() < 0.5, "gain {gain}");
+        // Speed: one step up (1.0 to 1.2) shortens the reading.
+        let ratio = clips[3].samples.len() as f64 / clips[2].samples.len() as f64;
+        assert!((0.78..0.9).contains(&ratio), "ratio {ratio}");
+        // Speech starts 300 ms after the release of the key that caused it.
+        assert_eq!(clips[0].start, t0 + Duration::from_millis(450));
+    }
+
+    #[test]
+    fn red_cuts_the_speech_and_the_fault_ignores_it() {
+        let (mut token, t0) = audio_token(Vec::new());
+        input(&mut token, t0, 0, "red");
+        input(&mut token, t0, 1_000, "red");
+        token.advance(t0 + Duration::from_secs(2));
+        assert_eq!(
+            token.speech()[0].cut,
+            Some(t0 + Duration::from_millis(1_150))
+        );
+        assert_eq!(token.lcd_at(t0 + Duration::from_secs(2)), LcdContent::Off);
+
+        let (mut stubborn, t0) = audio_token(vec![Fault::RedIgnoredWhileSpeaking]);
+        input(&mut stubborn, t0, 0, "red");
+        input(&mut stubborn, t0, 1_000, "red");
+        stubborn.advance(t0 + Duration::from_secs(2));
+        assert_eq!(stubborn.speech()[0].cut, None);
+        assert!(matches!(
+            stubborn.lcd_at(t0 + Duration::from_secs(2)),
+            LcdContent::On(_)
+        ));
+    }
 }
