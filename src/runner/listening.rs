@@ -15,14 +15,31 @@ use crate::config::token::Action;
 use crate::perception::lcd::LcdReading;
 use crate::perception::observation::SpeechEvent;
 
-/// The last key edge at or before `at`: speech after it is what that key caused.
+/// The last key input at or before `at`: when its first key went down (speech after that is
+/// what the input caused) and when its first key came up (when a token acts on it: the key of
+/// a press, the digit of a chord).
+fn last_input(entries: &Entries, at: Instant) -> Option<(Instant, Option<Instant>)> {
+    let mut held = 0_usize;
+    let mut input: Option<(Instant, Option<Instant>)> = None;
+    for action in entries.actions.iter().filter(|a| a.at <= at) {
+        if action.closed {
+            if held == 0 {
+                input = Some((action.at, None));
+            }
+            held += 1;
+        } else {
+            held = held.saturating_sub(1);
+            if let Some((_, fired @ None)) = &mut input {
+                *fired = Some(action.at);
+            }
+        }
+    }
+    input
+}
+
+/// Where speech caused by the last input may start: at its first key-down.
 fn last_edge(entries: &Entries, at: Instant) -> Option<Instant> {
-    entries
-        .actions
-        .iter()
-        .rev()
-        .find(|a| a.at <= at)
-        .map(|a| a.at)
+    last_input(entries, at).map(|(down, _)| down)
 }
 
 /// Utterances that started in `[from, deadline]`.
@@ -44,30 +61,9 @@ impl Context {
         language: Option<&str>,
         within: Duration,
     ) -> StepResult {
-        let now = Instant::now();
-        let from = last_edge(&self.timeline.entries(), now).unwrap_or(now);
-        let deadline = from + within;
-        let heard = self
-            .watch_speech(deadline, |entries, settled| {
-                let events = heard_between(entries, from, deadline);
-                // Judge as soon as one utterance is in; the first one is what the key caused.
-                match events.into_iter().next() {
-                    Some(event) => Some(Some(event)),
-                    None if settled => Some(None),
-                    None => None,
-                }
-            })
-            .await;
-        let event = match heard {
-            Err(stop) => return stop.into_result(),
-            Ok(None) => {
-                return StepResult::fail(format!(
-                    "no speech started within {:.3} s of the key at {:.3} s",
-                    within.as_secs_f64(),
-                    self.device_s(from)
-                ));
-            }
-            Ok(Some(event)) => event,
+        let event = match self.next_utterance(within).await {
+            Ok(event) => event,
+            Err(result) => return result,
         };
         let at = self.device_s(event.start);
         let Some(digits) = event.heard.digits.clone() else {
@@ -119,11 +115,18 @@ impl Context {
                 ))),
             },
             Says::Display => {
-                let shown = self
-                    .timeline
-                    .entries()
-                    .display_at(event.start)
-                    .map(|e| e.reading.clone());
+                // The code on the display while it was read out (the display may lag the
+                // start of speech by a frame or two).
+                let shown = {
+                    let entries = self.timeline.entries();
+                    entries
+                        .display
+                        .iter()
+                        .rev()
+                        .filter(|e| e.first_frame_at <= event.end)
+                        .find(|e| matches!(e.reading, LcdReading::Code(_)) || e.first_frame_at <= event.start)
+                        .map(|e| e.reading.clone())
+                };
                 match shown {
                     Some(LcdReading::Code(code)) if code == digits => {
                         Ok(format!("heard {digits} at {at:.3} s, as displayed"))
@@ -133,9 +136,7 @@ impl Context {
                     ))),
                     other => Err(StepResult::fail(format!(
                         "heard {digits} at {at:.3} s while the display shows {}",
-                        other.map_or("nothing yet".to_string(), |r| super::expectation::describe(
-                            &r
-                        ))
+                        other.map_or("nothing yet".to_string(), |r| super::expectation::describe(&r))
                     ))),
                 }
             }
@@ -161,6 +162,34 @@ impl Context {
                 StepResult::pass_with(message).with_clip(&event, caption)
             }
             Err(result) => result.with_clip(&event, caption),
+        }
+    }
+
+    /// The first utterance that starts within `within` of the last key input's first edge;
+    /// a Fail when none does, the rig's Error when the listener cannot hear.
+    async fn next_utterance(&self, within: Duration) -> Result<SpeechEvent, StepResult> {
+        let now = Instant::now();
+        let from = last_edge(&self.timeline.entries(), now).unwrap_or(now);
+        let deadline = from + within;
+        let heard = self
+            .watch_speech(deadline, |entries, settled| {
+                let events = heard_between(entries, from, deadline);
+                // The first utterance after the key is what the key caused.
+                match events.into_iter().next() {
+                    Some(event) => Some(Some(event)),
+                    None if settled => Some(None),
+                    None => None,
+                }
+            })
+            .await;
+        match heard {
+            Err(stop) => Err(stop.into_result()),
+            Ok(None) => Err(StepResult::fail(format!(
+                "no speech started within {:.3} s of the key at {:.3} s",
+                within.as_secs_f64(),
+                self.device_s(from)
+            ))),
+            Ok(Some(event)) => Ok(event),
         }
     }
 
@@ -211,11 +240,13 @@ impl Context {
             .watch_speech(deadline, |entries, settled| {
                 let events = heard_between(entries, from, deadline);
                 if let Some(event) = events.first() {
+                    // Compare like with like: the last earlier reading of the same digits.
                     let before = entries
                         .speech
                         .iter()
                         .rev()
-                        .find(|e| e.start < event.start)
+                        .filter(|e| e.start < event.start)
+                        .find(|e| e.heard.digits.is_some() && e.heard.digits == event.heard.digits)
                         .cloned();
                     return Some(Some((event.clone(), before)));
                 }
@@ -244,16 +275,12 @@ impl Context {
         };
         let block = 0.02;
         let (value, uncertainty, what) = if quantity == Quantity::SpeechLatency {
-            let entries = self.timeline.entries();
-            let Some(release) = entries
-                .actions
-                .iter()
-                .rev()
-                .find(|a| !a.closed && a.at <= event.start)
-            else {
+            // From the release the token acted on: the key of a press, the digit of a chord.
+            let fired = last_input(&self.timeline.entries(), event.start).and_then(|(_, up)| up);
+            let Some(fired) = fired else {
                 return StepResult::error("speech_latency: no key release before the speech");
             };
-            let value = (event.start - release.at).as_secs_f64();
+            let value = (event.start - fired).as_secs_f64();
             (
                 Some(value),
                 block + self.timing.relay_settle.as_secs_f64(),
@@ -359,8 +386,15 @@ impl Context {
         if off.outcome != Outcome::Pass {
             return off;
         }
+        // Switch on and let the reading end before the chords, so that none is cut.
+        let result = self.input(&on).await;
+        if result.outcome != Outcome::Pass {
+            return result;
+        }
+        if let Err(result) = self.next_utterance(Duration::from_secs(3)).await {
+            return result;
+        }
         let mut plan: Vec<String> = Vec::new();
-        plan.push(on);
         plan.extend(std::iter::repeat_n(volume_down, spec.volume.levels.len()));
         plan.extend(std::iter::repeat_n(volume_up, spec.volume.default));
         plan.extend(std::iter::repeat_n(speed_down, spec.speed.levels.len()));
@@ -377,19 +411,19 @@ impl Context {
             if result.outcome != Outcome::Pass {
                 return result;
             }
-            let heard = self
-                .expect_speech(&Says::Any, None, Duration::from_secs(3))
-                .await;
-            if heard.outcome != Outcome::Pass {
-                return heard;
-            }
-            let now_in = self
-                .timeline
-                .entries()
-                .speech
-                .last()
-                .and_then(|e| e.heard.language.clone());
-            if now_in.as_deref() == Some(spec.default_language.as_str()) {
+            let event = match self.next_utterance(Duration::from_secs(3)).await {
+                Ok(event) => event,
+                Err(result) => return result,
+            };
+            let Some(now_in) = event.heard.language.clone().filter(|_| event.heard.digits.is_some())
+            else {
+                return StepResult::error(format!(
+                    "listener: the reading at {:.3} s was not recognised; cannot tell its language",
+                    self.device_s(event.start)
+                ))
+                .with_clip(&event, "unrecognised speech");
+            };
+            if now_in == spec.default_language {
                 return StepResult::pass_with(format!(
                     "volume {} and speed {} of {}, language {} after {attempt} switch(es)",
                     spec.volume.default + 1,

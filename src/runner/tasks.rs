@@ -209,6 +209,7 @@ pub struct ListenerTask {
 impl ListenerTask {
     /// Runs until cancelled or the microphone task ends.
     pub async fn run(mut self, cancel: CancellationToken) -> Result<(), RigError> {
+        let mut last_release: Option<Instant> = None;
         loop {
             tokio::select! {
                 biased;
@@ -216,7 +217,26 @@ impl ListenerTask {
                 block = self.blocks.recv() => {
                     let Some(block) = block else { return Ok(()) };
                     let end = block.captured_at + block.duration();
-                    for utterance in self.segmenter.push(&block) {
+                    // Speech before a key release and speech after it are different
+                    // observations (the key may have cut a reading and started another): an
+                    // utterance open when a key is released is closed there.
+                    let released = self
+                        .timeline
+                        .entries()
+                        .actions
+                        .iter()
+                        .rev()
+                        .find(|a| !a.closed && a.at <= end)
+                        .map(|a| a.at);
+                    let mut utterances = Vec::new();
+                    if let Some(at) = released
+                        && last_release.is_none_or(|last| at > last)
+                    {
+                        last_release = Some(at);
+                        utterances.extend(self.segmenter.flush());
+                    }
+                    utterances.extend(self.segmenter.push(&block));
+                    for utterance in utterances {
                         let heard = self.listener.recognise(&utterance.samples, utterance.sample_rate, &self.language);
                         let level_dbfs = level_dbfs(&utterance.samples, utterance.sample_rate);
                         self.timeline.push_speech(SpeechEvent {
