@@ -14,6 +14,10 @@ use otprig::perception::segmenter::{Segmenter, Utterance};
 use otprig::perception::voice_pack::VoicePack;
 use otprig::rig::AudioBlock;
 use otprig::rig::audio_file::{Clip, write_wav};
+use otprig::rig::sim::{
+    room::{Room, RoomConfig},
+    voice::VoiceBank,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
@@ -458,4 +462,119 @@ fn a_wav_file_is_heard() {
     );
     let missing = listener.listen_file(&dir.path().join("none.wav"), &LanguageChoice::Auto);
     assert!(missing.unwrap_err().to_string().contains("none.wav"));
+}
+
+/// The simulated world's own speech: the token's `VoiceBank` (WSOLA time-stretch, pauses that
+/// shrink with speed) through its `Room` (speaker band, reflections and echo tail, noise with
+/// hum, soft clip), over every speed and gain the simulated token uses, in the default room and
+/// in a livelier, noisier one. Must be read exactly, and never wrongly.
+#[test]
+fn the_simulated_world_is_heard_exactly_and_never_wrongly() {
+    let bank = VoiceBank::load(&pack_dir(), RATE).unwrap();
+    let listener = Listener::new(VoicePack::load(&pack_dir()).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let speeds = [0.7_f32, 0.85, 1.0, 1.2, 1.4];
+    let gains = [-20.0_f32, -15.0, -10.0, -5.0, 0.0];
+    // The default room, then more echo, more noise and both.
+    let rooms = [
+        (0.3_f32, -55.0_f32),
+        (0.5, -55.0),
+        (0.3, -45.0),
+        (0.5, -45.0),
+    ];
+    let cases = 320_u64;
+    let (mut right, mut refused, mut wrong, mut language_right) = (0, 0, 0, 0);
+    // Per room: cases and codes right.
+    let mut by_room = [(0_u32, 0_u32); 4];
+    let (mut audio_s, mut work_s) = (0.0, 0.0);
+    for seed in 0..cases {
+        let mut rng = ChaCha8Rng::seed_from_u64(5000 + seed);
+        let language = if rng.random_bool(0.5) { "en" } else { "da" };
+        let len = if rng.random_bool(0.2) { 10 } else { 6 };
+        let code = random_code(&mut rng, len);
+        // Every speed meets every gain once in each 25 cases, and every room in each 100.
+        let speed = speeds[(seed % 5) as usize];
+        let gain_db = gains[((seed / 5) % 5) as usize];
+        let room_index = ((seed / 25) % 4) as usize;
+        let (echo, noise_dbfs) = rooms[room_index];
+        by_room[room_index].0 += 1;
+        let speech = bank.render(&code, language, speed, gain_db).unwrap();
+        let config = RoomConfig {
+            echo,
+            noise_dbfs,
+            ..RoomConfig::default()
+        };
+        let mut room = Room::new(config, seed);
+        let mut samples = room.process(&vec![0.0; ms(500.0)]);
+        samples.extend(room.process(&speech));
+        samples.extend(room.process(&vec![0.0; ms(500.0)]));
+        let path = dir.path().join("world.wav");
+        write_wav(
+            &path,
+            &Clip {
+                samples: samples.clone(),
+                sample_rate: RATE,
+            },
+        )
+        .unwrap();
+        let clock = std::time::Instant::now();
+        let heard = listener.listen_file(&path, &LanguageChoice::Auto).unwrap();
+        work_s += clock.elapsed().as_secs_f64();
+        audio_s += samples.len() as f64 / f64::from(RATE);
+        if heard.language.as_deref() == Some(language) {
+            language_right += 1;
+        }
+        let label = format!(
+            "seed {seed}: {language} {code} speed {speed} gain {gain_db} echo {echo} noise \
+             {noise_dbfs}"
+        );
+        match heard.digits.as_deref() {
+            Some(d) if d == code => {
+                right += 1;
+                by_room[room_index].1 += 1;
+            }
+            Some(d) => {
+                wrong += 1;
+                println!("{label}: WRONG {d} {heard:?}");
+            }
+            None => {
+                refused += 1;
+                println!("{label}: refused {:?}", heard.confidences);
+            }
+        }
+    }
+    let n = cases as f64;
+    println!(
+        "world: {cases} cases: {right} right ({:.1} %), {refused} refused, {wrong} wrong; \
+         language right {language_right}/{cases}; real-time factor {:.4}",
+        100.0 * f64::from(right) / n,
+        work_s / audio_s,
+    );
+    for ((echo, noise_dbfs), (n, r)) in rooms.iter().zip(&by_room) {
+        println!(
+            "  room echo {echo} noise {noise_dbfs} dBFS: {r}/{n} right ({:.1} %)",
+            100.0 * f64::from(*r) / f64::from(*n)
+        );
+    }
+    assert_eq!(wrong, 0, "a wrong code was reported");
+    assert_eq!(language_right, cases as i32);
+    // The default room must be read reliably at every speed and gain.
+    let (n, r) = by_room[0];
+    assert!(
+        f64::from(r) >= 0.99 * f64::from(n),
+        "default room: only {r} of {n}"
+    );
+    // More echo costs a little; at -45 dBFS a token at -20 dB is under MIN_SNR_DB and refused
+    // (a fifth of those rooms' cases, plus a few more refusals: about 75 % right), which is the price of never reporting a wrong code.
+    let (n, r) = by_room[1];
+    assert!(
+        f64::from(r) >= 0.97 * f64::from(n),
+        "echo 0.5: only {r} of {n}"
+    );
+    for (n, r) in &by_room[2..] {
+        assert!(
+            f64::from(*r) >= 0.70 * f64::from(*n),
+            "noise -45 dBFS: only {r} of {n}"
+        );
+    }
 }

@@ -142,17 +142,22 @@ impl FeatureExtractor {
 
     /// Features of `samples` (at [`SAMPLE_RATE`]); not yet normalised (see [`normalise`]).
     pub fn extract(&self, samples: &[f32]) -> Features {
+        self.cepstra(&self.spectra(samples))
+    }
+
+    /// The mel filterbank energies and frame energies of `samples` (at [`SAMPLE_RATE`]): the
+    /// linear-power stage before [`FeatureExtractor::cepstra`], where noise adds.
+    pub fn spectra(&self, samples: &[f32]) -> Spectra {
         let count = frame_count(samples.len());
         let mut input = self.fft.make_input_vec();
         let mut spectrum = self.fft.make_output_vec();
-        let mut mel = Vec::with_capacity(count);
-        let mut energy_db = Vec::with_capacity(count);
+        let mut bands = Vec::with_capacity(count);
+        let mut power = Vec::with_capacity(count);
         for t in 0..count {
             let start = t * HOP;
             let end = (start + WINDOW).min(samples.len());
             let frame = &samples[start..end];
-            let power = frame.iter().map(|s| s * s).sum::<f32>() / WINDOW as f32;
-            energy_db.push(power_db(power));
+            power.push(frame.iter().map(|s| s * s).sum::<f32>() / WINDOW as f32);
             input.iter_mut().for_each(|x| *x = 0.0);
             let mut previous = if start > 0 { samples[start - 1] } else { 0.0 };
             for (n, &s) in frame.iter().enumerate() {
@@ -165,29 +170,27 @@ impl FeatureExtractor {
                     .iter_mut()
                     .for_each(|c| *c = realfft::num_complex::Complex::default());
             }
-            let mut bands = [0.0_f32; MEL_BANDS];
-            for (band, (first, weights)) in bands.iter_mut().zip(&self.filters) {
+            let mut row = [0.0_f32; MEL_BANDS];
+            for (band, (first, weights)) in row.iter_mut().zip(&self.filters) {
                 *band = weights
                     .iter()
                     .zip(&spectrum[*first..])
                     .map(|(w, c)| w * c.norm_sqr())
                     .sum();
             }
-            mel.push(bands);
+            bands.push(row);
         }
+        Spectra { bands, power }
+    }
+
+    /// Cepstra and deltas of `spectra`, with the log floor of the module invariants.
+    pub fn cepstra(&self, spectra: &Spectra) -> Features {
+        let energy_db: Vec<f32> = spectra.power.iter().map(|&p| power_db(p)).collect();
         let active = active_frames(&energy_db);
-        let (sum, n) = mel.iter().zip(&active).filter(|(_, a)| **a).fold(
-            (0.0_f64, 0_usize),
-            |(sum, n), (bands, _)| {
-                (
-                    sum + bands.iter().map(|&b| f64::from(b)).sum::<f64>(),
-                    n + MEL_BANDS,
-                )
-            },
-        );
-        let mean_band = if n > 0 { (sum / n as f64) as f32 } else { 0.0 };
+        let mean_band = mean_band_energy(&spectra.bands, &active);
         let floor = (mean_band * 10_f32.powf(-SPECTRAL_FLOOR_DB / 10.0)).max(1e-20);
-        let cepstra: Vec<[f32; CEPSTRA]> = mel
+        let cepstra: Vec<[f32; CEPSTRA]> = spectra
+            .bands
             .iter()
             .map(|bands| {
                 let logs = bands.map(|b| (b + floor).ln());
@@ -198,7 +201,7 @@ impl FeatureExtractor {
                 c
             })
             .collect();
-        let frames = (0..count)
+        let frames = (0..cepstra.len())
             .map(|t| {
                 let mut row = [0.0; DIMS];
                 row[..CEPSTRA].copy_from_slice(&cepstra[t]);
@@ -209,6 +212,102 @@ impl FeatureExtractor {
             .collect();
         Features { frames, energy_db }
     }
+}
+
+/// The linear-power analysis of a stretch of audio, one row per frame.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Spectra {
+    /// Mel filterbank energies of each frame (power, not dB).
+    pub bands: Vec<[f32; MEL_BANDS]>,
+    /// Mean square of each frame's samples.
+    pub power: Vec<f32>,
+}
+
+impl Spectra {
+    /// What these spectra would look like scaled by `gain` (a power ratio) with stationary
+    /// `noise` added: powers of uncorrelated signals add, so this is how a recording made in
+    /// that noise would analyse (to within the noise's own fluctuation).
+    pub fn with_noise(&self, gain: f32, noise: &Background) -> Spectra {
+        Spectra {
+            bands: self
+                .bands
+                .iter()
+                .map(|row| {
+                    let mut out = [0.0; MEL_BANDS];
+                    for ((o, b), n) in out.iter_mut().zip(row).zip(&noise.bands) {
+                        *o = gain * b + n;
+                    }
+                    out
+                })
+                .collect(),
+            power: self.power.iter().map(|p| gain * p + noise.power).collect(),
+        }
+    }
+
+    /// The frames that carry speech (see [`active_frames`]).
+    pub fn active(&self) -> Vec<bool> {
+        let energy_db: Vec<f32> = self.power.iter().map(|&p| power_db(p)).collect();
+        active_frames(&energy_db)
+    }
+
+    /// The background of a recording: the mean spectrum of its quietest `share` of frames
+    /// (by frame energy), which between words and around an utterance is the room's noise.
+    pub fn background(&self, share: f32) -> Background {
+        let mut order: Vec<usize> = (0..self.power.len()).collect();
+        order.sort_by(|&a, &b| self.power[a].total_cmp(&self.power[b]));
+        let take = ((self.power.len() as f32 * share) as usize)
+            .max(1)
+            .min(order.len());
+        let mut background = Background {
+            bands: [0.0; MEL_BANDS],
+            power: 0.0,
+        };
+        if order.is_empty() {
+            return background;
+        }
+        for &t in &order[..take] {
+            for (b, v) in background.bands.iter_mut().zip(&self.bands[t]) {
+                *b += v / take as f32;
+            }
+            background.power += self.power[t] / take as f32;
+        }
+        background
+    }
+
+    /// Mean band energy over the frames marked `active` (0 when none is).
+    pub fn speech_level(&self, active: &[bool]) -> f32 {
+        mean_band_energy(&self.bands, active)
+    }
+}
+
+/// A stationary background: its mean mel band energies and mean frame power.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Background {
+    /// Mean energy per mel band.
+    pub bands: [f32; MEL_BANDS],
+    /// Mean square of the samples.
+    pub power: f32,
+}
+
+impl Background {
+    /// Mean band energy of the background.
+    pub fn level(&self) -> f32 {
+        self.bands.iter().sum::<f32>() / MEL_BANDS as f32
+    }
+}
+
+/// Mean mel band energy over the frames marked `active` (0 when none is).
+fn mean_band_energy(bands: &[[f32; MEL_BANDS]], active: &[bool]) -> f32 {
+    let (sum, n) = bands.iter().zip(active).filter(|(_, a)| **a).fold(
+        (0.0_f64, 0_usize),
+        |(sum, n), (row, _)| {
+            (
+                sum + row.iter().map(|&b| f64::from(b)).sum::<f64>(),
+                n + MEL_BANDS,
+            )
+        },
+    );
+    if n > 0 { (sum / n as f64) as f32 } else { 0.0 }
 }
 
 /// Frames [`FeatureExtractor::extract`] makes from `len` samples (a partial last frame counts).
