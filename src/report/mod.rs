@@ -214,6 +214,7 @@ pub(crate) mod fixture {
                 captured: 100,
                 read: 98,
                 dropped: 2,
+                audio_blocks_dropped: 0,
             },
         }
     }

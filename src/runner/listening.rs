@@ -124,7 +124,10 @@ impl Context {
                         .iter()
                         .rev()
                         .filter(|e| e.first_frame_at <= event.end)
-                        .find(|e| matches!(e.reading, LcdReading::Code(_)) || e.first_frame_at <= event.start)
+                        .find(|e| {
+                            matches!(e.reading, LcdReading::Code(_))
+                                || e.first_frame_at <= event.start
+                        })
                         .map(|e| e.reading.clone())
                 };
                 match shown {
@@ -136,7 +139,9 @@ impl Context {
                     ))),
                     other => Err(StepResult::fail(format!(
                         "heard {digits} at {at:.3} s while the display shows {}",
-                        other.map_or("nothing yet".to_string(), |r| super::expectation::describe(&r))
+                        other.map_or("nothing yet".to_string(), |r| super::expectation::describe(
+                            &r
+                        ))
                     ))),
                 }
             }
@@ -415,7 +420,11 @@ impl Context {
                 Ok(event) => event,
                 Err(result) => return result,
             };
-            let Some(now_in) = event.heard.language.clone().filter(|_| event.heard.digits.is_some())
+            let Some(now_in) = event
+                .heard
+                .language
+                .clone()
+                .filter(|_| event.heard.digits.is_some())
             else {
                 return StepResult::error(format!(
                     "listener: the reading at {:.3} s was not recognised; cannot tell its language",

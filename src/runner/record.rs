@@ -156,6 +156,9 @@ pub struct FrameCounts {
     pub read: u64,
     /// Frames dropped before reading (the reader was busy).
     pub dropped: u64,
+    /// Audio blocks dropped before the listener heard them (it fell behind).
+    #[serde(default)]
+    pub audio_blocks_dropped: u64,
 }
 
 /// Coverage of one requirement by this run.

@@ -15,7 +15,7 @@ use super::Outcome;
 use super::context::{BenchTiming, Context, StepResult};
 use super::evidence::EvidenceWriter;
 use super::journal::{Journal, round_ms};
-use super::record::{Phase, ScenarioRecord, Statistic, StepRecord};
+use super::record::{FrameCounts, Phase, ScenarioRecord, Statistic, StepRecord};
 use super::tasks::{CameraTask, ConsoleTask, LcdTask, ListenerTask, MicrophoneTask, spawn_stage};
 use super::timeline::Timeline;
 use crate::config::scenario::{OffExpectation, Says, Scenario, Shows, Step, StepAction};
@@ -272,7 +272,13 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
         .iter()
         .find(|r| r.outcome == outcome && outcome != Outcome::Pass)
         .and_then(|r| r.message.as_ref().map(|m| format!("{}: {m}", r.path)));
-    let frames = timeline.entries().frames;
+    let frames = {
+        let entries = timeline.entries();
+        FrameCounts {
+            audio_blocks_dropped: entries.audio_dropped,
+            ..entries.frames
+        }
+    };
     let _ = journal.append(
         timeline.device_s(ended),
         "scenario_finished",

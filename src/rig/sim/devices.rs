@@ -271,12 +271,18 @@ impl Microphone for SimMicrophone {
             let mut token = lock(&self.token, &self.id)?;
             token.advance(now);
             for clip in token.speech() {
+                // The end is counted from the start in samples, so that rounding the two
+                // instants separately can never reach past the clip.
                 let begin = self.index_of(clip.start);
-                let end = self.index_of(clip.end(self.sample_rate));
+                let played = clip.cut.map_or(clip.samples.len() as i64, |cut| {
+                    (self.index_of(cut) - begin).clamp(0, clip.samples.len() as i64)
+                });
                 for (i, sample) in mix.iter_mut().enumerate() {
-                    let global = first + i as i64;
-                    if global >= begin && global < end {
-                        *sample += clip.samples[(global - begin) as usize];
+                    let k = first + i as i64 - begin;
+                    if (0..played).contains(&k)
+                        && let Some(value) = clip.samples.get(k as usize)
+                    {
+                        *sample += value;
                     }
                 }
             }

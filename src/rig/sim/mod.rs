@@ -51,8 +51,12 @@ pub fn build(
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let now = Instant::now();
     let step_ms = config.token.profile.otp.step.as_millis().max(1) as u64;
+    // Whole time steps (so the codes differ from seed to seed) plus a phase within one.
     let start_utc = sim.start_utc.unwrap_or_else(|| {
-        from_unix_seconds(DEFAULT_START_UNIX) + Duration::from_millis(rng.random_range(0..step_ms))
+        from_unix_seconds(DEFAULT_START_UNIX)
+            + Duration::from_millis(
+                step_ms * rng.random_range(0..100_000) + rng.random_range(0..step_ms),
+            )
     });
     let speaker = match (&config.token.profile.speech, &config.microphone) {
         (Some(_), Some(microphone)) => {
