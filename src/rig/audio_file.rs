@@ -60,18 +60,30 @@ pub fn write_wav(path: &Path, clip: &Clip) -> Result<(), WavError> {
         path: path.display().to_string(),
         message,
     };
+    let bytes = wav_bytes(clip).map_err(|e| error(e.message))?;
+    std::fs::write(path, bytes).map_err(|e| error(e.to_string()))
+}
+
+/// Encodes mono samples as the bytes of a 16-bit WAV file.
+pub fn wav_bytes(clip: &Clip) -> Result<Vec<u8>, WavError> {
+    let error = |message: String| WavError {
+        path: "(in memory)".to_string(),
+        message,
+    };
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: clip.sample_rate,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    let mut writer = hound::WavWriter::create(path, spec).map_err(|e| error(e.to_string()))?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut writer = hound::WavWriter::new(&mut out, spec).map_err(|e| error(e.to_string()))?;
     for &s in &clip.samples {
         let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
         writer.write_sample(v).map_err(|e| error(e.to_string()))?;
     }
-    writer.finalize().map_err(|e| error(e.to_string()))
+    writer.finalize().map_err(|e| error(e.to_string()))?;
+    Ok(out.into_inner())
 }
 
 #[cfg(test)]

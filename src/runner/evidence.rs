@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::record::Evidence;
 use crate::rig::Frame;
-use crate::rig::audio_file::{Clip, write_wav};
+use crate::rig::audio_file::{Clip, wav_bytes};
 
 /// A failure to save evidence.
 #[derive(Debug, thiserror::Error)]
@@ -66,44 +66,11 @@ impl EvidenceWriter {
         caption: String,
         device_s: f64,
     ) -> Result<Evidence, EvidenceError> {
-        let name = format!(
-            "evidence/{}/{:04}-{}.png",
-            self.folder,
-            self.next,
-            slug(label)
-        );
-        self.next += 1;
-        let Some(run_dir) = &self.run_dir else {
-            return Ok(Evidence {
-                path: name,
-                sha256: String::new(),
-                caption,
-                captured_s: device_s,
-            });
-        };
-        let path = run_dir.join(&name);
-        let error = |message: String| EvidenceError {
-            path: path.clone(),
-            message,
-        };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| error(e.to_string()))?;
-        }
-        let mut png = Vec::new();
-        frame
-            .image
-            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .map_err(|e| error(e.to_string()))?;
-        std::fs::write(&path, &png).map_err(|e| error(e.to_string()))?;
-        let sha256 = Sha256::digest(&png)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Ok(Evidence {
-            path: name,
-            sha256,
-            caption,
-            captured_s: device_s,
+        self.store(label, "png", caption, device_s, |out| {
+            frame
+                .image
+                .write_to(&mut std::io::Cursor::new(out), image::ImageFormat::Png)
+                .map_err(|e| e.to_string())
         })
     }
 
@@ -116,8 +83,27 @@ impl EvidenceWriter {
         caption: String,
         device_s: f64,
     ) -> Result<Evidence, EvidenceError> {
+        self.store(label, "wav", caption, device_s, |out| {
+            let clip = Clip {
+                samples: samples.to_vec(),
+                sample_rate,
+            };
+            *out = wav_bytes(&clip).map_err(|e| e.to_string())?;
+            Ok(())
+        })
+    }
+
+    /// Names the next evidence file, encodes it with `encode`, writes it and hashes it.
+    fn store(
+        &mut self,
+        label: &str,
+        extension: &str,
+        caption: String,
+        device_s: f64,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
+    ) -> Result<Evidence, EvidenceError> {
         let name = format!(
-            "evidence/{}/{:04}-{}.wav",
+            "evidence/{}/{:04}-{}.{extension}",
             self.folder,
             self.next,
             slug(label)
@@ -139,12 +125,9 @@ impl EvidenceWriter {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| error(e.to_string()))?;
         }
-        let clip = Clip {
-            samples: samples.to_vec(),
-            sample_rate,
-        };
-        write_wav(&path, &clip).map_err(|e| error(e.to_string()))?;
-        let bytes = std::fs::read(&path).map_err(|e| error(e.to_string()))?;
+        let mut bytes = Vec::new();
+        encode(&mut bytes).map_err(error)?;
+        std::fs::write(&path, &bytes).map_err(|e| error(e.to_string()))?;
         let sha256 = Sha256::digest(&bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
