@@ -371,6 +371,16 @@ impl Context {
     }
 }
 
+/// For `watch` closures that wait for the first match: `Some(Some(found))` as soon as it is
+/// there, `Some(None)` once settled without it, `None` (keep waiting) before.
+pub fn first_or_settled<T>(found: Option<T>, settled: bool) -> Option<Option<T>> {
+    match found {
+        Some(found) => Some(Some(found)),
+        None if settled => Some(None),
+        None => None,
+    }
+}
+
 /// Which sense a wait depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sense {

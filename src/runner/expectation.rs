@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::context::{Context, StepResult};
+use super::context::{Context, StepResult, first_or_settled};
 use super::record::Measurement;
 use super::timeline::Entries;
 use crate::config::scenario::{OffExpectation, Quantity, Shows};
@@ -557,11 +557,7 @@ impl Context {
                             && pattern.is_match(&l.text)
                     })
                     .cloned();
-                match hit {
-                    Some(line) => Some(Some(line)),
-                    None if settled => Some(None),
-                    None => None,
-                }
+                first_or_settled(hit, settled)
             })
             .await;
         match found {

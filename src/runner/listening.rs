@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Outcome;
-use super::context::{Context, StepResult};
+use super::context::{Context, StepResult, first_or_settled};
 use super::record::Measurement;
 use super::timeline::Entries;
 use crate::config::scenario::{Quantity, Says};
@@ -180,11 +180,7 @@ impl Context {
             .watch_speech(deadline, |entries, settled| {
                 let events = heard_between(entries, from, deadline);
                 // The first utterance after the key is what the key caused.
-                match events.into_iter().next() {
-                    Some(event) => Some(Some(event)),
-                    None if settled => Some(None),
-                    None => None,
-                }
+                first_or_settled(events.into_iter().next(), settled)
             })
             .await;
         match heard {
@@ -205,11 +201,10 @@ impl Context {
         let deadline = from + duration;
         let heard = self
             .watch_speech(deadline, |entries, settled| {
-                match heard_between(entries, from, deadline).into_iter().next() {
-                    Some(event) => Some(Some(event)),
-                    None if settled => Some(None),
-                    None => None,
-                }
+                first_or_settled(
+                    heard_between(entries, from, deadline).into_iter().next(),
+                    settled,
+                )
             })
             .await;
         match heard {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::faults::Fault;
 use super::scene::{LcdContent, font_mask};
 use super::voice::VoiceBank;
-use crate::config::token::{Action, OtpAlgorithm, OtpKind, TokenProfile};
+use crate::config::token::{Action, OtpAlgorithm, OtpKind, SpeechSpec, TokenProfile};
 use crate::oracle::{Algorithm, Secret, hotp};
 use crate::rig::LogLine;
 
@@ -69,6 +69,21 @@ struct Settings {
     speed: usize,
 }
 
+impl Settings {
+    /// The settings of a new unit.
+    fn defaults(spec: &SpeechSpec) -> Self {
+        Settings {
+            language: spec
+                .languages
+                .iter()
+                .position(|l| *l == spec.default_language)
+                .unwrap_or(0),
+            volume: spec.volume.default,
+            speed: spec.speed.default,
+        }
+    }
+}
+
 /// The simulated token.
 pub struct SimToken {
     speaker: Option<Speaker>,
@@ -112,15 +127,7 @@ impl SimToken {
         display_latency: Duration,
         speaker: Option<Speaker>,
     ) -> Self {
-        let settings = profile.speech.as_ref().map(|spec| Settings {
-            language: spec
-                .languages
-                .iter()
-                .position(|l| *l == spec.default_language)
-                .unwrap_or(0),
-            volume: spec.volume.default,
-            speed: spec.speed.default,
-        });
+        let settings = profile.speech.as_ref().map(Settings::defaults);
         let drift = if faults.contains(&Fault::ClockDrift) {
             profile.otp.step * 5
         } else {
@@ -460,13 +467,7 @@ impl SimToken {
         if let (Some(settings), Some(spec)) = (&mut self.settings, &self.profile.speech)
             && !spec.settings_survive_off
         {
-            settings.volume = spec.volume.default;
-            settings.speed = spec.speed.default;
-            settings.language = spec
-                .languages
-                .iter()
-                .position(|l| *l == spec.default_language)
-                .unwrap_or(0);
+            *settings = Settings::defaults(spec);
         }
         self.log(at, format!("display off ({why})"));
         self.lcd.push((at + self.display_latency, LcdContent::Off));
