@@ -178,3 +178,63 @@ fn the_default_run_passes_and_prints_wall_and_device_time() {
         }
     }
 }
+
+/// Ctrl-C mid-step: the run stops with exit 130, the relay held down is released, and the
+/// record and journal are still written.
+#[test]
+fn ctrl_c_releases_the_relays_and_still_writes_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("long-hold.yaml");
+    std::fs::write(
+        &scenario,
+        "kind: scenario\ntoken: mitid-code-display\nsteps:\n  - hold: { button: button, for: 3600s }\n",
+    )
+    .unwrap();
+    let report = dir.path().join("report");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("otprig"))
+        .current_dir(common::root())
+        .arg("run")
+        .arg("--report-dir")
+        .arg(&report)
+        .arg(&scenario)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (in real time) until the relay is down, as the journal says, then interrupt.
+    let journal = report.join("journal.jsonl");
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&journal)
+        .unwrap_or_default()
+        .contains("key_down")
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the hold never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let record = otprig::report::json::read_run_json(&report.join("run.json")).unwrap();
+    assert_eq!(
+        record.scenarios[0].outcome,
+        otprig::runner::Outcome::Aborted
+    );
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let down = text.find("\"key_down\"").unwrap();
+    assert!(
+        text[down..].contains("\"key_up\""),
+        "the relay was not released:\n{text}"
+    );
+}

@@ -119,7 +119,8 @@ impl Context {
                 // Every key is released, whatever the others do.
                 let errors: Vec<String> = keys
                     .iter()
-                    .filter_map(|key| self.set_relay(key, false).err())
+                    .filter_map(|key| self.key_up(key).err())
+                    .filter_map(|e| e.message)
                     .collect();
                 if errors.is_empty() {
                     failure

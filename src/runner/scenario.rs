@@ -239,7 +239,13 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
     }
 
     // Shutdown order: relays, sources, then wait for the stages to drain.
-    if let Err(e) = rig::release_all(&buttons) {
+    let released = rig::release_all(&buttons);
+    let _ = journal.append(
+        timeline.device_s(Instant::now()),
+        "relays_released",
+        json!({ "ok": released.is_ok() }),
+    );
+    if let Err(e) = released {
         tracing::error!("releasing relays: {e}");
         records.push(plain_record(
             &ctx,
