@@ -191,7 +191,7 @@ fn ctrl_c_releases_the_relays_and_still_writes_the_record() {
     )
     .unwrap();
     let report = dir.path().join("report");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("otprig"))
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("otprig"))
         .current_dir(common::root())
         .arg("run")
         .arg("--report-dir")
