@@ -235,3 +235,26 @@ table:
         "{joined}"
     );
 }
+
+#[test]
+fn a_unit_may_override_its_otp_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("rig/tokens/mitid-code-display.yaml");
+    let rig = |otp: &str| {
+        format!(
+            "kind: rig\nbackend: lab\ntoken:\n  profile: {}\n  serial: X\n  otp: {otp}\ncamera:\n  lcd_region: {{ x: 0, y: 0, width: 10, height: 10 }}\nrelays:\n  buttons: {{ button: {{ line: 17 }} }}\n",
+            profile.display()
+        )
+    };
+    let path = dir.path().join("rig.yaml");
+    let ok = RigConfig::from_text(&path, &rig("event")).unwrap();
+    assert_eq!(
+        ok.token.profile.otp.kind,
+        otprig::config::token::OtpKind::Event
+    );
+    let joined = lines(RigConfig::from_text(&path, &rig("sometimes")).unwrap_err()).join("\n");
+    assert!(
+        joined.contains("token.otp: unknown OTP kind `sometimes`"),
+        "{joined}"
+    );
+}

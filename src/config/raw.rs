@@ -129,6 +129,8 @@ pub struct RawRigToken {
     pub external: Option<Vec<String>>,
     /// How many time steps of clock drift the oracle accepts each way (default 1).
     pub drift_window: Option<u32>,
+    /// This unit's OTP kind when it differs from its profile's: `time`, `event` or `unknown`.
+    pub otp: Option<String>,
 }
 
 /// Where a secret is read from. Exactly one of the fields.

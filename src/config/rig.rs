@@ -356,7 +356,17 @@ fn validate(
         problems.push(".", "missing `token`");
         return None;
     };
-    let profile = profile?;
+    let mut profile = profile?;
+    match raw_token.otp.as_deref() {
+        None => {}
+        Some("time") => profile.otp.kind = OtpKind::Time,
+        Some("event") => profile.otp.kind = OtpKind::Event,
+        Some("unknown") => profile.otp.kind = OtpKind::Unknown,
+        Some(other) => problems.push(
+            "token.otp",
+            format!("unknown OTP kind `{other}`, expected time, event or unknown"),
+        ),
+    }
     if let Some(kind) = &raw_token.kind
         && *kind != profile.name
     {
