@@ -244,10 +244,7 @@ impl Context {
         let made_at = self
             .timeline
             .entries()
-            .actions
-            .iter()
-            .rev()
-            .find(|a| !a.closed && a.at <= seen_at)
+            .last_release(seen_at)
             .map_or(seen_at, |a| a.at);
         if let Some((_, _, verdict)) = self
             .verdicts

@@ -220,14 +220,7 @@ impl ListenerTask {
                     // Speech before a key release and speech after it are different
                     // observations (the key may have cut a reading and started another): an
                     // utterance open when a key is released is closed there.
-                    let released = self
-                        .timeline
-                        .entries()
-                        .actions
-                        .iter()
-                        .rev()
-                        .find(|a| !a.closed && a.at <= end)
-                        .map(|a| a.at);
+                    let released = self.timeline.entries().last_release(end).map(|a| a.at);
                     let mut utterances = Vec::new();
                     if let Some(at) = released
                         && last_release.is_none_or(|last| at > last)
