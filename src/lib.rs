@@ -35,6 +35,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod oracle;
