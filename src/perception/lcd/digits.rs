@@ -34,27 +34,25 @@ const OVEREXPOSED_INK: f32 = 0.6;
 
 // Darkness limits (0 = panel, 1 = black).
 /// Below this the darkest spot is no ink: ghosts of unlit segments reach about 0.1-0.15.
-const NO_INK: f32 = 0.2;
+const NO_INK: f32 = 0.17;
 /// Mean darkness over a square a sixth of the region high above which faint ink is a defocused
 /// digit rather than ghosts (ghosts average to well under 0.1).
 const BROAD_INK: f32 = 0.12;
-/// Segments are lit when darker than half the ink level, clamped to this range.
+/// Lit segments are at least this dark (ghosts of unlit ones reach about 0.12).
 const LIT_MIN: f32 = 0.2;
-/// See `LIT_MIN`.
-const LIT_MAX: f32 = 0.45;
+/// Unlit segments are at most this dark.
+const LIT_MAX: f32 = 0.4;
 /// Lit segments whose edges rise slower than this (per pixel, relative to the segment's darkness)
 /// are blurred.
 const MIN_SHARPNESS: f32 = 0.15;
 
-/// Exposure is fine but the darkest ink is this faint: defocus has smeared the strokes.
-const MIN_CONTRAST: f32 = 0.4;
 
 /// When the digits cannot be located and the darkest ink stays below this, the frame is blurred:
 /// a focused LCD's ink is about 80 % darker than its panel, defocus smears it into grey blobs.
 const BLURRED_CONTRAST: f32 = 0.5;
 
-/// Largest slant plus rotation tolerated, as a horizontal shear (about 11°).
-const SHEAR_MAX: f32 = 0.2;
+/// Largest slant plus rotation tolerated, as a horizontal shear (about 18°).
+const SHEAR_MAX: f32 = 0.32;
 
 /// Reads the `digits` positions of the rectified LCD window `patch`.
 pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
@@ -101,10 +99,6 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     if clipped_share > PARTLY_CLIPPED && contrast < OVEREXPOSED_INK {
         return LcdRead::unreadable(Unreadable::OverExposed, contrast);
     }
-    if contrast < MIN_CONTRAST {
-        // Exposure is fine, yet the darkest ink is pale: defocus has smeared thin strokes.
-        return LcdRead::unreadable(Unreadable::Blurred, contrast);
-    }
 
     let ink_threshold = (0.5 * contrast).clamp(0.18, 0.4);
     let Some(layout) = Layout::locate(&darkness, w, h, ink_threshold, digits) else {
@@ -119,7 +113,18 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     let sampled: Vec<[Segment; 7]> = (0..digits)
         .map(|k| layout.sample_digit(k, &darkness, w, h))
         .collect();
-    decide(&sampled, contrast)
+    let holes = (0..digits)
+        .map(|k| layout.hole_darkness(k, &darkness, w, h))
+        .fold(0.0, f32::max);
+    let mut read = decide(&sampled, contrast);
+    // The two loops inside a seven-segment digit are never inked; ink there means these cells
+    // are not digits (a printed label, or cells put in the wrong place).
+    let (threshold, _) = lit_threshold(&sampled);
+    if holes > threshold {
+        read.reading = LcdReading::Unreadable(Unreadable::NotFound);
+        read.confidence = 0.0;
+    }
+    read
 }
 
 /// The rows and columns of the window that hold the digits, with a margin: the band of rows with
@@ -212,14 +217,39 @@ fn better_run(
     }
 }
 
+/// The darkness that splits lit from unlit segments, and the gap between the two groups' means.
+///
+/// The split is the widest gap in the sorted darkness values (with the panel's own level, 0, as
+/// the lowest value, so a display of all eights still splits), among splits whose lit side is
+/// clearly ink ([`LIT_MIN`]) and whose unlit side is no darker than ghosts can be ([`LIT_MAX`]).
+fn lit_threshold(sampled: &[[Segment; 7]]) -> (f32, f32) {
+    let mut values: Vec<f32> = sampled.iter().flatten().map(|s| s.darkness).collect();
+    values.push(0.0);
+    values.sort_by(f32::total_cmp);
+    let mut best: Option<(f32, usize)> = None;
+    for i in 0..values.len() - 1 {
+        let (lo, hi) = (values[i], values[i + 1]);
+        if hi < LIT_MIN || lo > LIT_MAX {
+            continue;
+        }
+        let gap = hi - lo;
+        if best.is_none_or(|(g, _)| gap > g) {
+            best = Some((gap, i));
+        }
+    }
+    let Some((_, i)) = best else {
+        // Nothing reaches ink level: all unlit.
+        return (LIT_MIN, LIT_MIN);
+    };
+    let (lower, upper) = values.split_at(i + 1);
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
+    ((values[i] + values[i + 1]) / 2.0, mean(upper) - mean(lower))
+}
+
 /// Thresholds the sampled segments, checks focus and decodes.
 fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
-    let mut all: Vec<f32> = sampled.iter().flatten().map(|s| s.darkness).collect();
-    all.sort_by(f32::total_cmp);
-    // `all` holds 7 values per position and there is at least one position, so the index
-    // is in bounds.
-    let ink_level = all[(all.len() * 9 / 10).min(all.len() - 1)];
-    let threshold = (0.5 * ink_level).clamp(LIT_MIN, LIT_MAX);
+    let (threshold, separation) = lit_threshold(sampled);
+    let half = (0.5 * separation).max(0.02);
 
     let mut edges: Vec<f32> = Vec::new();
     let mut confidence = 1.0f32;
@@ -232,11 +262,8 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
             if s.darkness > threshold {
                 mask |= 1 << i;
                 edges.push(s.edge);
-                let span = (ink_level - threshold).max(0.05);
-                confidence = confidence.min((s.darkness - threshold) / span);
-            } else {
-                confidence = confidence.min((threshold - s.darkness) / threshold);
             }
+            confidence = confidence.min((s.darkness - threshold).abs() / half);
         }
         digits.push(DigitEvidence {
             position,
@@ -261,7 +288,10 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
     let sharpness = edges[edges.len() / 2];
     // Soft edges or segments neither clearly lit nor clearly unlit: the image is too
     // soft to trust, and a pattern read from it must not be blamed on the token.
-    if sharpness < MIN_SHARPNESS || confidence < MIN_CONFIDENCE {
+    let all_digits = digits.iter().all(|d| d.digit.is_some());
+    // A code needs every segment clearly lit or unlit; an invalid pattern (the token's fault)
+    // also needs sharp edges, or the rig's focus would be blamed on the token.
+    if confidence < MIN_CONFIDENCE || (!all_digits && sharpness < MIN_SHARPNESS) {
         return LcdRead {
             sharpness,
             digits,
@@ -499,17 +529,11 @@ struct Layout {
     cell_width: f32,
     /// Digit height in rows.
     height: f32,
+    /// Width of a stroke in pixels.
+    stroke: f32,
     /// Row of the digits' vertical centre as `centre_a + centre_b·x'`.
     centre_a: f32,
     centre_b: f32,
-}
-
-/// One contiguous stretch of columns with ink.
-#[derive(Debug, Clone, Copy)]
-struct Run {
-    start: usize,
-    end: usize,
-    mass: u32,
 }
 
 impl Layout {
@@ -577,84 +601,99 @@ impl Layout {
         fill(&mut profile, &ink, shear_steps);
         let shear = shear_steps as f32 / 256.0;
 
-        // Runs of ink columns; one-column gaps are bridged, specks dropped.
-        let mut runs: Vec<Run> = Vec::new();
-        for (i, &p) in profile.iter().enumerate() {
-            if p < 2 {
-                continue;
-            }
-            match runs.last_mut() {
-                Some(r) if i <= r.end + 2 => {
-                    r.end = i;
-                    r.mass += p;
-                }
-                _ => runs.push(Run {
-                    start: i,
-                    end: i,
-                    mass: p,
-                }),
-            }
-        }
-        let max_mass = runs.iter().map(|r| r.mass).max()?;
-        runs.retain(|r| r.mass * 20 >= max_mass);
-        let last = *runs.last()?;
-
-        // Height of each run, then the typical digit height and width.
-        let mut run_of_bin = vec![usize::MAX; bins];
-        for (k, r) in runs.iter().enumerate() {
-            run_of_bin[r.start..=r.end].iter_mut().for_each(|b| *b = k);
-        }
-        let mut extent = vec![(f32::MAX, f32::MIN); runs.len()];
-        for &(x, y) in &ink {
-            if let Some(&k) = run_of_bin.get(column(x, y, shear_steps))
-                && let Some(e) = extent.get_mut(k)
-            {
-                *e = (e.0.min(y as f32), e.1.max(y as f32));
-            }
-        }
-        let mut heights: Vec<f32> = extent.iter().map(|e| e.1 - e.0 + 1.0).collect();
-        heights.sort_by(f32::total_cmp);
-        let run_height = *heights.get(heights.len() / 2)?;
-        if run_height < 6.0 {
-            return None;
-        }
-        let widest = runs
+        // Every digit has a lit right-hand stroke (b or c) at its cell's right edge, so the cells'
+        // right edges form a comb of `digits` teeth one pitch apart, the last at the rightmost
+        // ink. The first ink lies in the first cell, which bounds the pitch to
+        // [extent / digits, (extent - stroke) / (digits - 1)]; within that, the pitch whose teeth
+        // hold the most ink wins. Narrow 1s, 7s and fonts with gaps between segments all keep
+        // their right-hand stroke, so none of them confuses the comb.
+        // Columns with a real stroke's worth of ink (not noise specks).
+        let floor = (profile.iter().copied().max()? / 10).max(2);
+        let first = profile.iter().position(|&p| p >= floor)?;
+        let last = profile.iter().rposition(|&p| p >= floor)?;
+        let right = last as f32 + 1.0;
+        let extent = right - first as f32;
+        let stroke = stroke_width(&ink)?;
+        let (top, bottom) = ink
             .iter()
-            .map(|r| (r.end - r.start + 1) as f32)
-            .filter(|&wd| wd <= 0.8 * run_height)
-            .fold(0.0, f32::max);
-        // Only "1"s (one stroke wide): fall back on the usual LCD proportion, width = height / 2.
-        let cell_width = if widest >= 0.3 * run_height {
-            widest
-        } else {
-            0.5 * run_height
-        };
-
-        // Every digit has a lit right-hand stroke (b or c), so the right ends of the runs mark the
-        // cells; their left ends do not (a "1", or a "7" whose bars end in a pointed tip).
-        let (first_right, pitch) = if digits > 1 {
-            cell_rights(&runs, digits, cell_width)?
-        } else {
-            (last.end as f32 + 1.0, cell_width)
-        };
-        let left = first_right - cell_width;
-        if digits > 1 && !(pitch >= cell_width && pitch <= 3.0 * cell_width) {
+            .fold((i32::MAX, i32::MIN), |(t, b), p| (t.min(p.1), b.max(p.1)));
+        let ink_height = (bottom - top + 1) as f32;
+        if ink_height < 6.0 || extent < 2.0 * stroke {
             return None;
         }
+        let mut cumulative = Vec::with_capacity(profile.len() + 1);
+        cumulative.push(0f32);
+        for &p in &profile {
+            let next = cumulative.last().copied().unwrap_or(0.0) + p as f32;
+            cumulative.push(next);
+        }
+        // Ink in columns [x0, x1), interpolated between bins.
+        let mass = |x0: f32, x1: f32| -> f32 {
+            let at = |x: f32| {
+                let x = x.clamp(0.0, profile.len() as f32);
+                // Non-negative after the clamp: truncation is floor.
+                let i = (x as usize).min(profile.len() - 1);
+                cumulative[i] + (x - i as f32) * (cumulative[i + 1] - cumulative[i])
+            };
+            at(x1) - at(x0)
+        };
+        let pitch = if digits > 1 {
+            let n = digits as f32;
+            let (lo, hi) = (extent / n, (extent - 0.8 * stroke) / (n - 1.0));
+            if hi < lo {
+                return None;
+            }
+            let mut best = (f32::MIN, lo);
+            let mut p = lo;
+            while p <= hi + 1e-3 {
+                let teeth: f32 = (0..digits)
+                    .map(|k| {
+                        let edge = right - k as f32 * p;
+                        mass(edge - stroke - 0.5, edge + 0.5)
+                    })
+                    .sum();
+                if teeth > best.0 {
+                    best = (teeth, p);
+                }
+                p += 0.25;
+            }
+            best.1
+        } else {
+            extent
+        };
+        // Cell width: the widest digits (bars span the cell); only 1s: the usual proportion.
+        let mut widths: Vec<f32> = (0..digits)
+            .filter_map(|k| {
+                let edge = right - (digits - 1 - k) as f32 * pitch;
+                let from = (edge - pitch + 1.0).max(0.0);
+                // Non-negative: truncation is floor.
+                let start = from as usize;
+                let end = (edge as usize).min(profile.len());
+                let leftmost = (start..end).find(|&i| profile[i] >= 2)?;
+                Some(edge - leftmost as f32)
+            })
+            .filter(|&width| width > 2.2 * stroke)
+            .collect();
+        widths.sort_by(f32::total_cmp);
+        let cell_width = widths
+            .get(widths.len() / 2)
+            .copied()
+            .unwrap_or(0.5 * ink_height)
+            .min(pitch - 1.0)
+            .max(stroke);
+        let left = right - (digits - 1) as f32 * pitch - cell_width;
 
         // All ink must lie inside the cells; ink between them means the cells are wrong.
-        let total: u32 = profile.iter().sum();
-        let mut outside = 0u32;
-        for (i, &p) in profile.iter().enumerate() {
-            let rel = i as f32 - left;
-            let k = (rel / pitch).floor().clamp(0.0, (digits - 1) as f32);
-            let inside = rel - k * pitch;
-            if !(-1.5..cell_width + 1.5).contains(&inside) {
-                outside += p;
+        let total: f32 = mass(0.0, profile.len() as f32);
+        let mut outside = mass(0.0, left - 1.5) + mass(right + 1.5, profile.len() as f32);
+        for k in 0..digits.saturating_sub(1) {
+            let gap_start = left + k as f32 * pitch + cell_width + 1.5;
+            let gap_end = left + (k + 1) as f32 * pitch - 1.5;
+            if gap_end > gap_start {
+                outside += mass(gap_start, gap_end);
             }
         }
-
-        if outside as f32 > 0.04 * total as f32 {
+        if outside > 0.06 * total {
             return None;
         }
 
@@ -704,6 +743,7 @@ impl Layout {
             pitch,
             cell_width,
             height,
+            stroke,
             centre_a,
             centre_b,
         })
@@ -723,6 +763,22 @@ impl Layout {
             return 0.0;
         }
         darkness[yi * w + xi]
+    }
+
+    /// The darker of the two loop centres of digit `k` (mean darkness over their middle).
+    fn hole_darkness(&self, k: usize, darkness: &[f32], w: usize, h: usize) -> f32 {
+        let mut darkest = 0f32;
+        for v0 in [0.27f32, 0.73] {
+            let (mut sum, mut n) = (0.0, 0);
+            for du in [-0.08f32, 0.0, 0.08] {
+                for dv in [-0.04f32, 0.0, 0.04] {
+                    sum += self.darkness_at(k, 0.5 + du, v0 + dv, darkness, w, h);
+                    n += 1;
+                }
+            }
+            darkest = darkest.max(sum / n as f32);
+        }
+        darkest
     }
 
     /// Samples the seven segment zones of digit `k`.
@@ -763,14 +819,22 @@ impl Layout {
             }
             Segment::from_profile(&profile)
         };
+        // Zones around where each stroke runs: a stroke's width plus some slack inwards, and
+        // outwards at most halfway into the gap to the next digit (never onto its strokes).
+        let su = (self.stroke / self.cell_width.max(1.0)).clamp(0.05, 0.45);
+        let sv = (self.stroke / self.height.max(1.0)).clamp(0.03, 0.3);
+        let gap = ((self.pitch - self.cell_width) / self.cell_width.max(1.0)).max(0.0);
+        let out = (0.45 * gap).min(0.15);
+        let (left0, left1) = (-out, (su + 0.15).min(0.45));
+        let (right0, right1) = ((1.0 - su - 0.15).max(0.55), 1.0 + out);
         [
-            horizontal(-0.08, 0.22),
-            vertical(0.6, 1.15, 0.2, 0.38),
-            vertical(0.6, 1.15, 0.62, 0.8),
-            horizontal(0.78, 1.08),
-            vertical(-0.15, 0.4, 0.62, 0.8),
-            vertical(-0.15, 0.4, 0.2, 0.38),
-            horizontal(0.35, 0.65),
+            horizontal(-0.08, sv + 0.1),
+            vertical(right0, right1, 0.2, 0.38),
+            vertical(right0, right1, 0.62, 0.8),
+            horizontal(1.0 - sv - 0.1, 1.08),
+            vertical(left0, left1, 0.62, 0.8),
+            vertical(left0, left1, 0.2, 0.38),
+            horizontal(0.5 - 0.5 * sv - 0.08, 0.5 + 0.5 * sv + 0.08),
         ]
     }
 }
@@ -792,56 +856,27 @@ impl Segment {
     }
 }
 
-/// Right edge of the first cell and the pitch, from the right ends of the ink runs: every digit
-/// ends in a lit right-hand stroke, while a broken digit may add a run that ends inside its cell.
-fn cell_rights(runs: &[Run], digits: usize, cell_width: f32) -> Option<(f32, f32)> {
-    let ends: Vec<f32> = runs.iter().map(|r| r.end as f32 + 1.0).collect();
-    let last = *ends.last()?;
-    if ends.len() == digits {
-        let points: Vec<(f32, f32, f32)> = ends
-            .iter()
-            .enumerate()
-            .map(|(k, &e)| (k as f32, e, 0.0))
-            .collect();
-        return Some(fit_line(&points));
+/// The typical width of a vertical stroke: the median length of the horizontal ink runs (rows
+/// through vertical segments, which are most rows, give one run per stroke). `ink` is in row
+/// order, left to right.
+fn stroke_width(ink: &[(i32, i32)]) -> Option<f32> {
+    let mut runs: Vec<u32> = Vec::new();
+    let mut current: Option<(i32, i32, u32)> = None;
+    for &(x, y) in ink {
+        current = match current {
+            Some((px, py, n)) if py == y && px + 1 == x => Some((x, y, n + 1)),
+            Some((_, _, n)) => {
+                runs.push(n);
+                Some((x, y, 1))
+            }
+            None => Some((x, y, 1)),
+        };
     }
-    // Neighbouring right ends one pitch apart give the pitch; then keep the runs that end on a
-    // cell boundary counted back from the rightmost one.
-    let mut steps: Vec<f32> = ends
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .filter(|&d| d >= cell_width && d <= 2.0 * cell_width)
-        .collect();
-    steps.sort_by(f32::total_cmp);
-    let pitch = match steps.get(steps.len() / 2) {
-        Some(&p) => p,
-        None => (last - ends[0]) / (digits - 1) as f32,
-    };
-    if pitch <= 0.0 {
-        return None;
+    if let Some((_, _, n)) = current {
+        runs.push(n);
     }
-    let mut slots: Vec<Option<(f32, f32)>> = vec![None; digits];
-    for &e in &ends {
-        let from_right = ((last - e) / pitch).round();
-        let miss = (last - from_right * pitch - e).abs();
-        if from_right < 0.0 || from_right >= digits as f32 || miss > 0.15 * pitch {
-            continue;
-        }
-        let k = digits - 1 - from_right as usize;
-        if slots[k].is_none_or(|(_, m)| miss < m) {
-            slots[k] = Some((e, miss));
-        }
-    }
-    let points: Vec<(f32, f32, f32)> = slots
-        .iter()
-        .enumerate()
-        .filter_map(|(k, s)| s.map(|(e, _)| (k as f32, e, 0.0)))
-        .collect();
-    if points.len() >= 2 {
-        Some(fit_line(&points))
-    } else {
-        Some((last - (digits - 1) as f32 * pitch, pitch))
-    }
+    runs.sort_unstable();
+    runs.get(runs.len() / 2).map(|&n| n as f32)
 }
 
 /// Least-squares line `y = a + b·x` through `(x, y, _)` points, refitted once without points more

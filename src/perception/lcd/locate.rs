@@ -6,7 +6,8 @@
 //! returned and the reader keeps the one that reads.
 //!
 //! How: the frame is shrunk to about 160 columns; light areas are the connected components above a
-//! few thresholds between the dark and light grey levels (Otsu's split); components that touch
+//! few thresholds (Otsu's split of the frame, the split of its light class, and levels between);
+//! components that touch
 //! the frame's edge, are too small or too far from a rectangle are dropped; the corners of the
 //! rest come from their outline, and each side is then refined at full resolution to the
 //! strongest dark-to-light edge and intersected with its neighbours.
@@ -22,7 +23,7 @@ const SEARCH_COLUMNS: u32 = 160;
 /// The light and dark halves of the frame must differ by this many grey levels to hold a window.
 const MIN_SPLIT: f32 = 24.0;
 /// Components filling less of their bounding rectangle than this are no window.
-const MIN_RECTANGULARITY: f32 = 0.78;
+const MIN_RECTANGULARITY: f32 = 0.86;
 /// Width over height of a window.
 const ASPECT_RANGE: (f32, f32) = (1.3, 10.0);
 /// Smallest window, as a share of the shrunk frame's area.
@@ -126,7 +127,7 @@ impl Shrunk {
 }
 
 /// Mean grey level of the dark and light classes and Otsu's threshold between them; `None` when
-/// the frame has no contrast worth searching (a covered lens).
+/// the pixels have no contrast worth searching (a covered lens).
 fn split_levels(pixels: &[u8]) -> Option<(f32, f32, f32)> {
     let mut hist = [0u64; 256];
     for &p in pixels {

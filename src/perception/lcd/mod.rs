@@ -117,7 +117,8 @@ impl LcdRead {
 /// Segment names in bit order.
 const SEGMENT_NAMES: [char; 7] = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 
-/// The digit a lit-segment mask shows, accepting 7 with and without the top-left segment.
+/// The digit a lit-segment mask shows, accepting both common shapes of 7 (with and without the
+/// top-left segment f) and of 6 and 9 (with and without their tails a and d).
 pub fn decode_mask(mask: u8) -> Option<u8> {
     match mask {
         0x3f => Some(0),
@@ -126,10 +127,10 @@ pub fn decode_mask(mask: u8) -> Option<u8> {
         0x4f => Some(3),
         0x66 => Some(4),
         0x6d => Some(5),
-        0x7d => Some(6),
+        0x7d | 0x7c => Some(6),
         0x07 | 0x27 => Some(7),
         0x7f => Some(8),
-        0x6f => Some(9),
+        0x6f | 0x67 => Some(9),
         _ => None,
     }
 }

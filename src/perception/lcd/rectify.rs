@@ -2,15 +2,16 @@
 //!
 //! Input: a grey frame and the four corners of the LCD window in it ([`Quad`]). Output: a
 //! [`Patch`], the window as seen from straight ahead, resampled through the homography between
-//! the quad and an upright rectangle. A window larger than [`MAX_PATCH_HEIGHT`] rows is shrunk
-//! (with one averaging tap per output pixel and axis) so reading costs the same on any frame size.
+//! the quad and an upright rectangle. The patch is always [`PATCH_HEIGHT`] rows high (a
+//! large window is shrunk with two taps per axis), so reading costs the same on any frame size.
 
 use image::GrayImage;
 use serde::Serialize;
 
-/// Rectified windows are at most this many rows high: digits of 30-60 rows read as well as larger
-/// ones and keep a read under a millisecond.
-pub const MAX_PATCH_HEIGHT: f32 = 96.0;
+/// Rectified windows are this many rows high, whatever their size in the frame: digits of 30-60
+/// rows read well, small windows are interpolated up and large ones shrunk, and a read costs the
+/// same on any frame size.
+pub const PATCH_HEIGHT: f32 = 96.0;
 
 /// A point in frame pixels (x right, y down; pixel centres at integer + 0.5 are not used: pixel
 /// (i, j) covers [i, i+1) × [j, j+1)).
@@ -148,14 +149,14 @@ pub struct Patch {
     pub pixels: Vec<u8>,
 }
 
-/// The quad's content resampled to an upright patch about as large as the quad (at most
-/// [`MAX_PATCH_HEIGHT`] rows); `None` when the quad is degenerate or too small to hold digits.
+/// The quad's content resampled to an upright patch [`PATCH_HEIGHT`] rows high with the quad's
+/// proportions; `None` when the quad is degenerate or too small to hold digits.
 pub fn rectify(image: &GrayImage, quad: &Quad) -> Option<Patch> {
     let (qw, qh) = (quad.width(), quad.height());
     if !(qw >= 8.0 && qh >= 8.0) || quad.area().abs() < 32.0 {
         return None;
     }
-    let scale = (MAX_PATCH_HEIGHT / qh).min(1.0);
+    let scale = PATCH_HEIGHT / qh;
     let (width, height) = ((qw * scale).round() as usize, (qh * scale).round() as usize);
     let h = Homography::from_unit_square(quad);
     // When shrinking, average two taps a half output pixel apart per axis (a cheap box filter).
@@ -243,11 +244,11 @@ mod tests {
 
     #[test]
     fn rectifying_a_rectangle_copies_its_pixels() {
-        let image = GrayImage::from_fn(40, 30, |x, y| image::Luma([(x * 6 + y) as u8]));
-        let patch = rectify(&image, &Quad::from_rect(5.0, 4.0, 20.0, 10.0)).expect("patch");
-        assert_eq!((patch.width, patch.height), (20, 10));
+        let image = GrayImage::from_fn(250, 120, |x, y| image::Luma([(x + y) as u8]));
+        let patch = rectify(&image, &Quad::from_rect(5.0, 4.0, 200.0, 96.0)).expect("patch");
+        assert_eq!((patch.width, patch.height), (200, 96));
         assert_eq!(patch.pixels[0], image.get_pixel(5, 4)[0]);
-        assert_eq!(patch.pixels[20 * 9 + 19], image.get_pixel(24, 13)[0]);
+        assert_eq!(patch.pixels[200 * 95 + 199], image.get_pixel(204, 99)[0]);
     }
 
     #[test]
