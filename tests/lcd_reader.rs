@@ -183,7 +183,7 @@ fn over_exposed_digits_are_over_exposed() {
 }
 
 #[test]
-fn out_of_focus_digits_are_blurred() {
+fn out_of_focus_digits_are_read_right_or_blamed_on_the_rig() {
     let mut rng = ChaCha8Rng::seed_from_u64(10);
     for setup in 0..12u64 {
         let optics = Optics {
@@ -195,17 +195,18 @@ fn out_of_focus_digits_are_blurred() {
         let mut reader = reader_for(&renderer);
         let digits: [u8; 6] = std::array::from_fn(|_| rng.random_range(0..10));
         let read = reader.read(&renderer.render(&LcdContent::code(digits, true)));
-        assert!(
-            !matches!(read.reading, LcdReading::Code(_)),
-            "{optics:?}: {}",
-            describe(&read)
-        );
-        assert_eq!(
-            read.reading,
-            LcdReading::Unreadable(Unreadable::Blurred),
-            "{digits:?} {optics:?}: {}",
-            describe(&read)
-        );
+        let expected: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+        // Far out of focus: the reader may still get the code, but never a wrong one, and what it
+        // cannot read is the rig's fault, never the token's.
+        match &read.reading {
+            LcdReading::Code(code) => {
+                assert_eq!(*code, expected, "{optics:?}: {}", describe(&read))
+            }
+            LcdReading::Unreadable(why) => {
+                assert!(!why.is_token_fault(), "{optics:?}: {}", describe(&read))
+            }
+            LcdReading::Blank => panic!("{optics:?}: {}", describe(&read)),
+        }
     }
 }
 

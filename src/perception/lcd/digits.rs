@@ -46,7 +46,6 @@ const LIT_MAX: f32 = 0.4;
 /// are blurred.
 const MIN_SHARPNESS: f32 = 0.15;
 
-
 /// When the digits cannot be located and the darkest ink stays below this, the frame is blurred:
 /// a focused LCD's ink is about 80 % darker than its panel, defocus smears it into grey blobs.
 const BLURRED_CONTRAST: f32 = 0.5;
@@ -123,9 +122,29 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     if holes > threshold {
         read.reading = LcdReading::Unreadable(Unreadable::NotFound);
         read.confidence = 0.0;
+        return read;
+    }
+    // A code must not hinge on where exactly the cells are: nudged cells must read the same,
+    // or the reading was luck (soft, smeared strokes) and is not reported.
+    if let LcdReading::Code(code) = &read.reading {
+        for (du, dv) in NUDGES {
+            let nudged = layout.nudged(du, dv);
+            let again: Vec<[Segment; 7]> = (0..digits)
+                .map(|k| nudged.sample_digit(k, &darkness, w, h))
+                .collect();
+            if decide(&again, contrast).reading != LcdReading::Code(code.clone()) {
+                read.reading = LcdReading::Unreadable(Unreadable::Blurred);
+                read.confidence = 0.0;
+                break;
+            }
+        }
     }
     read
 }
+
+/// Shifts of the cells (share of the cell width, share of the digit height) under which a code
+/// must read the same.
+const NUDGES: [(f32, f32); 4] = [(0.05, 0.0), (-0.05, 0.0), (0.0, 0.03), (0.0, -0.03)];
 
 /// The rows and columns of the window that hold the digits, with a margin: the band of rows with
 /// the most ink (rows darkened along their whole width are the bezel, not digits) and the ink's
@@ -152,7 +171,8 @@ fn digit_band(darkness: &[f32], w: usize, h: usize) -> (Vec<f32>, usize, usize) 
             }
             (Some(_), false) => {
                 gap += 1;
-                if gap > (h / 40).max(2) {
+                // Segment gaps split a digit at its middle rows (1s and 7s have no middle bar).
+                if gap > (h / 8).max(2) {
                     best = better_run(best, current.take());
                 }
             }
@@ -274,14 +294,11 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
     }
     let confidence = confidence.clamp(0.0, 1.0);
     if edges.is_empty() {
+        // There was ink (or the window would have read blank before the cells were sought), yet
+        // no segment is lit: the ink is smeared too thin to tell.
         return LcdRead {
-            reading: LcdReading::Blank,
-            confidence,
             digits,
-            sharpness: 0.0,
-            contrast,
-            quad: None,
-            tracked: false,
+            ..LcdRead::unreadable(Unreadable::Blurred, contrast)
         };
     }
     edges.sort_by(f32::total_cmp);
@@ -296,6 +313,16 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
             sharpness,
             digits,
             ..LcdRead::unreadable(Unreadable::Blurred, contrast)
+        };
+    }
+    // A token fault garbles a position or two; cells that mostly hold no digit are no display
+    // (a label, a misplaced window), which is the rig's problem, not the token's.
+    let valid = digits.iter().filter(|d| d.digit.is_some()).count();
+    if !all_digits && valid * 2 < digits.len() {
+        return LcdRead {
+            sharpness,
+            digits,
+            ..LcdRead::unreadable(Unreadable::NotFound, contrast)
         };
     }
     let reading = if digits.iter().all(|d| d.digit.is_some()) {
@@ -661,26 +688,36 @@ impl Layout {
         } else {
             extent
         };
-        // Cell width: the widest digits (bars span the cell); only 1s: the usual proportion.
-        let mut widths: Vec<f32> = (0..digits)
-            .filter_map(|k| {
-                let edge = right - (digits - 1 - k) as f32 * pitch;
-                let from = (edge - pitch + 1.0).max(0.0);
-                // Non-negative: truncation is floor.
-                let start = from as usize;
-                let end = (edge as usize).min(profile.len());
-                let leftmost = (start..end).find(|&i| profile[i] >= 2)?;
-                Some(edge - leftmost as f32)
-            })
-            .filter(|&width| width > 2.2 * stroke)
+        // Cell width: fold the column profile by the pitch, starting at each cell's right edge;
+        // the gap between digits stays empty in every cell, while the inside of a digit holds
+        // ink in some of them. The gap ends where the folded ink starts: the cell's left edge.
+        // Only 1s (no ink left of the stroke): the usual proportion, width = height / 2.
+        let fold_at = |phase: f32| -> f32 {
+            (0..digits)
+                .map(|k| {
+                    let x = right - (digits - k) as f32 * pitch + phase;
+                    mass(x - 0.5, x + 0.5)
+                })
+                .sum()
+        };
+        // The first phases may still hold the blurred edge of the stroke before the gap.
+        let skip = (0.5 * stroke).ceil().max(2.0) as usize;
+        let folded: Vec<f32> = (skip..pitch.floor() as usize)
+            .map(|p| fold_at(p as f32))
             .collect();
-        widths.sort_by(f32::total_cmp);
-        let cell_width = widths
-            .get(widths.len() / 2)
-            .copied()
-            .unwrap_or(0.5 * ink_height)
-            .min(pitch - 1.0)
-            .max(stroke);
+        let peak = folded.iter().copied().fold(0.0, f32::max);
+        let start = folded
+            .iter()
+            .position(|&m| m >= (0.12 * peak).max(2.0 * floor as f32))
+            .map_or(pitch, |i| (i + skip) as f32);
+        let widest = pitch - start;
+        let cell_width = if widest > 2.2 * stroke {
+            widest
+        } else {
+            0.5 * ink_height
+        }
+        .min(pitch - 1.0)
+        .max(stroke);
         let left = right - (digits - 1) as f32 * pitch - cell_width;
 
         // All ink must lie inside the cells; ink between them means the cells are wrong.
@@ -763,6 +800,15 @@ impl Layout {
             return 0.0;
         }
         darkness[yi * w + xi]
+    }
+
+    /// The same cells moved by `du` cell widths right and `dv` digit heights down.
+    fn nudged(&self, du: f32, dv: f32) -> Layout {
+        Layout {
+            first_left: self.first_left + du * self.cell_width,
+            centre_a: self.centre_a + dv * self.height,
+            ..self.clone()
+        }
     }
 
     /// The darker of the two loop centres of digit `k` (mean darkness over their middle).

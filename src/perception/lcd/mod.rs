@@ -227,17 +227,26 @@ impl LcdReader {
             }
             fallback = Some(read);
         }
+        // A code from any window wins; otherwise the first (most window-like) candidate that
+        // says what a display shows; otherwise the most telling of the rest.
         let mut best: Option<LcdRead> = None;
+        let mut first_trusted: Option<LcdRead> = None;
         for candidate in locate::find_windows(frame) {
             let read = read_window(frame, &candidate, self.digits);
             if matches!(read.reading, LcdReading::Code(_)) {
                 best = Some(read);
+                first_trusted = None;
                 break;
+            }
+            if first_trusted.is_none() && trusted(&read) {
+                first_trusted = Some(read);
+                continue;
             }
             if best.as_ref().is_none_or(|b| rank(&read) > rank(b)) {
                 best = Some(read);
             }
         }
+        let best = first_trusted.or(best);
         let read = match (best, fallback) {
             (Some(b), Some(f)) if rank(&f) > rank(&b) => f,
             (Some(b), _) => b,
