@@ -1,0 +1,87 @@
+//! The LCD reader on the labelled fixture set (`fixtures/lcd/`): whole frames, no region given.
+//!
+//! Prints the figures (exact reads, blanks, wrong codes, unreadable by reason, ms per frame) and
+//! fails below the floors measured for this version. The issue's target is higher (99.5 % exact,
+//! every blank read blank, never a confident wrong code); the floors only stop regressions while
+//! the reader gets there.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use otprig::perception::lcd::{LcdReader, LcdReading};
+
+/// Floors of this version (measured: 295 of 360 exact, 44 of 51 blanks blank).
+const MIN_EXACT_SHARE: f64 = 0.80;
+const MIN_BLANK_SHARE: f64 = 0.85;
+/// A wrong code at or above this confidence fails the test outright.
+const HIGH_CONFIDENCE: f32 = 0.9;
+/// Wrong codes tolerated below that confidence (measured: 1).
+const MAX_WRONG_CODES: usize = 1;
+
+#[test]
+fn reads_the_fixture_set() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lcd");
+    let labels = std::fs::read_to_string(dir.join("labels.csv")).unwrap();
+    let (mut total, mut exact, mut blanks, mut blanks_right) = (0usize, 0usize, 0usize, 0usize);
+    let mut wrong = Vec::new();
+    let mut unreadable: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_font: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut seconds = 0f64;
+    for line in labels.lines().skip(1) {
+        let fields: Vec<&str> = line.splitn(19, ',').collect();
+        let (file, expected, font) = (fields[0], fields[1], fields[6]);
+        let frame = image::open(dir.join(file)).unwrap().into_luma8();
+        let started = Instant::now();
+        let read = LcdReader::new(6).read(&frame);
+        seconds += started.elapsed().as_secs_f64();
+        total += 1;
+        let entry = by_font.entry(font.to_string()).or_default();
+        entry.1 += 1;
+        let right = match &read.reading {
+            LcdReading::Code(code) => {
+                if code != expected {
+                    wrong.push(format!("{file}: {expected} read {code} ({:.2})", read.confidence));
+                    assert!(
+                        read.confidence < HIGH_CONFIDENCE,
+                        "{file}: confident wrong code {code} for {expected}"
+                    );
+                }
+                code == expected
+            }
+            LcdReading::Blank => expected == "blank",
+            LcdReading::Unreadable(why) => {
+                *unreadable.entry(format!("{why:?}").chars().take(14).collect()).or_default() += 1;
+                false
+            }
+        };
+        if expected == "blank" {
+            blanks += 1;
+            blanks_right += usize::from(right);
+            assert!(
+                !matches!(read.reading, LcdReading::Code(_)),
+                "{file}: a code on a blank display"
+            );
+        }
+        if right {
+            exact += 1;
+            entry.0 += 1;
+        }
+    }
+    println!(
+        "fixtures: {exact}/{total} exact ({:.1} %), blanks {blanks_right}/{blanks}, wrong codes {}, \
+         unreadable {unreadable:?}, {:.2} ms/frame (debug builds are slower)",
+        100.0 * exact as f64 / total as f64,
+        wrong.len(),
+        1000.0 * seconds / total as f64
+    );
+    println!("by font (right/total): {by_font:?}");
+    for w in &wrong {
+        println!("wrong: {w}");
+    }
+    assert!(total >= 300, "the set holds {total} photos");
+    assert!(exact as f64 >= MIN_EXACT_SHARE * total as f64, "{exact}/{total}");
+    assert!(blanks_right as f64 >= MIN_BLANK_SHARE * blanks as f64);
+    assert!(wrong.len() <= MAX_WRONG_CODES, "{wrong:?}");
+}
