@@ -238,3 +238,77 @@ fn ctrl_c_releases_the_relays_and_still_writes_the_record() {
         "the relay was not released:\n{text}"
     );
 }
+
+#[test]
+fn ocr_prints_path_tab_digits_or_blank_per_image() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lcd");
+    let code = dir.join("photo-0003.jpg");
+    let blank = dir.join("photo-0027.jpg");
+    let output = otprig()
+        .arg("ocr")
+        .arg(&code)
+        .arg(&blank)
+        .output()
+        .expect("otprig runs");
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{}\t023183", code.display()),
+            format!("{}\tblank", blank.display())
+        ]
+    );
+}
+
+#[test]
+fn ocr_of_a_missing_image_prints_a_question_mark_and_exits_three() {
+    otprig()
+        .args(["ocr", "no-such-photo.png"])
+        .assert()
+        .code(3)
+        .stdout("no-such-photo.png\t?\n")
+        .stderr(predicate::str::contains("no-such-photo.png"));
+}
+
+#[test]
+fn calibrate_stores_the_window_beside_the_rig_and_ocr_uses_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rig_text = std::fs::read_to_string(root.join("rig/sim-code-display.yaml"))
+        .expect("rig")
+        .replace(
+            "profile: tokens/",
+            &format!("profile: {}/rig/tokens/", root.display()),
+        )
+        .replace(
+            "file: ../fixtures",
+            &format!("file: {}/fixtures", root.display()),
+        );
+    let rig = dir.path().join("bench.yaml");
+    std::fs::write(&rig, rig_text).expect("write rig");
+    otprig()
+        .args(["calibrate", "--rig"])
+        .arg(&rig)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "bench.calibration.yaml: LCD window",
+        ));
+    let calibration =
+        std::fs::read_to_string(dir.path().join("bench.calibration.yaml")).expect("calibration");
+    assert!(calibration.contains("kind: calibration"), "{calibration}");
+    assert!(calibration.contains("frame: [640, 480]"), "{calibration}");
+    let png = image::open(dir.path().join("bench.calibration.png")).expect("annotated png");
+    assert_eq!((png.width(), png.height()), (640, 480));
+    // The rig now starts from the stored window; a simulator frame still reads.
+    let frame = root.join("fixtures/lcd/sim-0001.png");
+    otprig()
+        .args(["ocr", "--rig"])
+        .arg(&rig)
+        .arg(&frame)
+        .assert()
+        .success()
+        .stdout(format!("{}\t564780\n", frame.display()));
+}
