@@ -6,11 +6,14 @@
 //! returned and the reader keeps the one that reads.
 //!
 //! How: the frame is shrunk to about 160 columns; light areas are the connected components above a
-//! few thresholds (Otsu's split of the frame, the split of its light class, and levels between);
-//! components that touch
-//! the frame's edge, are too small or too far from a rectangle are dropped; the corners of the
-//! rest come from their outline, and each side is then refined at full resolution to the
-//! strongest dark-to-light edge and intersected with its neighbours.
+//! few global levels (between the dark and light classes of Otsu's split) and of a local one
+//! (each pixel against the middle of its neighbourhood, which keeps a window apart from glare
+//! that joins it to the frame's edge); components that touch the frame's edge, are too small or
+//! too far from a rectangle are dropped, and of two outlines of one place the lighter (the panel
+//! inside a lighter bezel) is kept. Each side is a line fitted to the middle of the component's
+//! outline, so a rounded or glare-eaten corner does not pull it; each side is then refined at full
+//! resolution to the outermost strong dark-to-light edge that reaches the panel's level (a side
+//! that finds none keeps its coarse line), and neighbouring sides are intersected.
 
 use image::GrayImage;
 
@@ -24,12 +27,27 @@ const SEARCH_COLUMNS: u32 = 160;
 const MIN_SPLIT: f32 = 24.0;
 /// Components filling less of their bounding rectangle than this are no window.
 const MIN_RECTANGULARITY: f32 = 0.86;
+/// Of two outlines of one place, the one more rectangular by this much is kept.
+const RECTANGULARITY_MARGIN: f32 = 0.02;
+/// A lighter outline of the same place is kept when it has at least this share of the area.
+const NESTED_AREA: f32 = 0.7;
 /// Width over height of a window.
 const ASPECT_RANGE: (f32, f32) = (1.3, 10.0);
 /// Smallest window, as a share of the shrunk frame's area.
 const MIN_AREA_SHARE: f32 = 0.004;
 /// Largest window, as a share of the shrunk frame's area.
 const MAX_AREA_SHARE: f32 = 0.6;
+/// A rise counts as the panel's edge when it climbs past this share of the way from the dark
+/// outside to the lightest level just inside.
+const PANEL_SHARE: f32 = 0.65;
+/// Outline points within this many shrunk pixels of a side's line count as on it.
+const OUTLINE_TOLERANCE: f32 = 0.75;
+/// Edge points within this many frame pixels of a side's line count as on it.
+const EDGE_TOLERANCE: f32 = 1.0;
+/// Spacing, in frame pixels, of the samples across a side when refining it.
+const STEP: f32 = 0.5;
+/// Half the side of the neighbourhood, in shrunk pixels, that judges a pixel light or dark.
+const LOCAL_RADIUS: usize = 4;
 
 /// Candidate LCD windows in `frame`, most window-like first.
 pub fn find_windows(frame: &GrayImage) -> Vec<Quad> {
@@ -37,16 +55,21 @@ pub fn find_windows(frame: &GrayImage) -> Vec<Quad> {
     let Some((dark, light, otsu)) = split_levels(&small.pixels) else {
         return Vec::new();
     };
-    let mut found: Vec<Candidate> = Vec::new();
-    for threshold in [
+    let mut masks: Vec<Vec<bool>> = [
         dark + 0.3 * (light - dark),
         otsu,
         dark + 0.7 * (light - dark),
-    ] {
-        for c in components(&small, threshold) {
+    ]
+    .iter()
+    .map(|&t| small.pixels.iter().map(|&p| f32::from(p) > t).collect())
+    .collect();
+    masks.push(local_mask(&small, otsu));
+    let mut found: Vec<Candidate> = Vec::new();
+    for mask in &masks {
+        for c in components(&small, mask) {
             let duplicate = found.iter_mut().find(|f| f.same_place(&c));
             match duplicate {
-                Some(f) if c.score > f.score => *f = c,
+                Some(f) if c.better_outline(f) => *f = c,
                 Some(_) => {}
                 None => found.push(c),
             }
@@ -59,7 +82,7 @@ pub fn find_windows(frame: &GrayImage) -> Vec<Quad> {
         .iter()
         .map(|c| {
             let coarse = Quad(c.corners.map(|p| [p[0] * factor, p[1] * factor]));
-            refine(frame, &coarse, factor).unwrap_or(coarse)
+            refine(frame, &coarse, factor)
         })
         .collect()
 }
@@ -116,12 +139,12 @@ impl Shrunk {
                 *o += block.iter().map(|&p| u32::from(p)).sum::<u32>();
             }
         }
-        let area = (f * f) as u32;
+        let scale = 1.0 / (f * f) as f32;
         Shrunk {
             factor,
             width,
             height,
-            pixels: sums.iter().map(|&s| (s / area) as u8).collect(),
+            pixels: sums.iter().map(|&s| (s as f32 * scale) as u8).collect(),
         }
     }
 }
@@ -173,9 +196,38 @@ struct Candidate {
     centre: Point,
     length: f32,
     score: f32,
+    /// Share of the fitted quadrilateral that the component fills.
+    rectangularity: f32,
+    /// Mean grey level.
+    level: f32,
+    /// Pixels in the component.
+    area: f32,
 }
 
 impl Candidate {
+    /// True when `self` outlines the same place better than `other`: a lighter component of
+    /// about the same size and shape (the panel rather than the panel and its lighter bezel),
+    /// else the bigger one.
+    fn better_outline(&self, other: &Candidate) -> bool {
+        let (lighter, darker) = if self.level > other.level {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        let panel = lighter.area >= NESTED_AREA * darker.area
+            && lighter.squareness() >= darker.squareness() - RECTANGULARITY_MARGIN;
+        if panel {
+            std::ptr::eq(lighter, self)
+        } else {
+            self.score > other.score
+        }
+    }
+
+    /// How close the component comes to filling its fitted quadrilateral exactly (1 at best).
+    fn squareness(&self) -> f32 {
+        1.0 - (1.0 - self.rectangularity).abs()
+    }
+
     fn same_place(&self, other: &Candidate) -> bool {
         let d = (self.centre[0] - other.centre[0]).hypot(self.centre[1] - other.centre[1]);
         d < 0.2 * self.length.min(other.length)
@@ -188,6 +240,8 @@ impl Candidate {
 #[derive(Debug, Clone, Default)]
 struct Blob {
     area: u32,
+    /// Sum of the grey levels.
+    level: u64,
     sx: f64,
     sy: f64,
     sxx: f64,
@@ -200,20 +254,64 @@ struct Blob {
     touches_edge: bool,
 }
 
-/// Window-like light components of the shrunk frame above `threshold`.
-fn components(small: &Shrunk, threshold: f32) -> Vec<Candidate> {
+/// Light pixels judged by their neighbourhood (Bernsen's method): above the middle of the
+/// darkest and lightest level within [`LOCAL_RADIUS`] where those differ by [`MIN_SPLIT`], above
+/// `fallback` elsewhere. Unlike a global level this keeps a dimly lit window apart from glare on
+/// the body or bench next to it: the body just outside the window always falls below the middle.
+fn local_mask(small: &Shrunk, fallback: f32) -> Vec<bool> {
+    let (w, h) = (small.width, small.height);
+    let r = LOCAL_RADIUS;
+    // Separable minimum and maximum filters, written as element-wise passes over shifted rows so
+    // that they vectorise.
+    let (mut lo, mut hi) = (small.pixels.clone(), small.pixels.clone());
+    for y in 0..h {
+        let row = &small.pixels[y * w..(y + 1) * w];
+        let (lo, hi) = (&mut lo[y * w..(y + 1) * w], &mut hi[y * w..(y + 1) * w]);
+        for d in 1..=r.min(w - 1) {
+            for ((l, u), &p) in lo[..w - d].iter_mut().zip(&mut hi[..w - d]).zip(&row[d..]) {
+                *l = (*l).min(p);
+                *u = (*u).max(p);
+            }
+            for ((l, u), &p) in lo[d..].iter_mut().zip(&mut hi[d..]).zip(&row[..w - d]) {
+                *l = (*l).min(p);
+                *u = (*u).max(p);
+            }
+        }
+    }
+    let mut mask = vec![false; w * h];
+    let (mut a, mut b) = (vec![0u8; w], vec![0u8; w]);
+    for y in 0..h {
+        a.copy_from_slice(&lo[y * w..(y + 1) * w]);
+        b.copy_from_slice(&hi[y * w..(y + 1) * w]);
+        for k in y.saturating_sub(r)..(y + r + 1).min(h) {
+            let (l, u) = (&lo[k * w..(k + 1) * w], &hi[k * w..(k + 1) * w]);
+            for (((a, b), &l), &u) in a.iter_mut().zip(b.iter_mut()).zip(l).zip(u) {
+                *a = (*a).min(l);
+                *b = (*b).max(u);
+            }
+        }
+        let row = &small.pixels[y * w..(y + 1) * w];
+        for (((m, &p), &a), &b) in mask[y * w..(y + 1) * w].iter_mut().zip(row).zip(&a).zip(&b) {
+            *m = if b - a >= MIN_SPLIT as u8 {
+                2 * u16::from(p) > u16::from(a) + u16::from(b)
+            } else {
+                f32::from(p) > fallback
+            };
+        }
+    }
+    mask
+}
+
+/// Window-like components of the light pixels `mask` of the shrunk frame.
+fn components(small: &Shrunk, light: &[bool]) -> Vec<Candidate> {
     let (w, h) = (small.width, small.height);
     if w < 8 || h < 8 {
         return Vec::new();
     }
-    let light: Vec<bool> = small
-        .pixels
-        .iter()
-        .map(|&p| f32::from(p) > threshold)
-        .collect();
     let mut label = vec![u32::MAX; w * h];
     let mut blobs: Vec<Blob> = Vec::new();
-    let mut stack: Vec<usize> = Vec::new();
+    // Pixels to visit as (x, y), which spares a division per pixel.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
     for start in 0..w * h {
         if !light[start] || label[start] != u32::MAX {
             continue;
@@ -225,10 +323,11 @@ fn components(small: &Shrunk, threshold: f32) -> Vec<Candidate> {
             ..Blob::default()
         };
         label[start] = id;
-        stack.push(start);
-        while let Some(i) = stack.pop() {
-            let (x, y) = (i % w, i / w);
+        stack.push((start % w, start / w));
+        while let Some((x, y)) = stack.pop() {
+            let i = y * w + x;
             blob.area += 1;
+            blob.level += u64::from(small.pixels[i]);
             let (fx, fy) = (x as f64, y as f64);
             blob.sx += fx;
             blob.sy += fy;
@@ -242,23 +341,23 @@ fn components(small: &Shrunk, threshold: f32) -> Vec<Candidate> {
             if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
                 blob.touches_edge = true;
             }
-            let mut visit = |j: usize| {
+            let mut visit = |j: usize, x: usize, y: usize| {
                 if light[j] && label[j] == u32::MAX {
                     label[j] = id;
-                    stack.push(j);
+                    stack.push((x, y));
                 }
             };
             if x > 0 {
-                visit(i - 1);
+                visit(i - 1, x - 1, y);
             }
             if x + 1 < w {
-                visit(i + 1);
+                visit(i + 1, x + 1, y);
             }
             if y > 0 {
-                visit(i - w);
+                visit(i - w, x, y - 1);
             }
             if y + 1 < h {
-                visit(i + w);
+                visit(i + w, x, y + 1);
             }
         }
         blobs.push(blob);
@@ -282,7 +381,7 @@ fn components(small: &Shrunk, threshold: f32) -> Vec<Candidate> {
     out
 }
 
-/// Orientation, outline corners and window-likeness of a component; `None` if it is no window.
+/// Orientation, corners and window-likeness of a component; `None` if it is no window.
 fn describe(blob: &Blob, id: u32, label: &[u32], w: usize) -> Option<Candidate> {
     let n = f64::from(blob.area);
     let (mx, my) = (blob.sx / n, blob.sy / n);
@@ -297,8 +396,8 @@ fn describe(blob: &Blob, id: u32, label: &[u32], w: usize) -> Option<Candidate> 
     }
     let (cos, sin) = (angle.cos() as f32, angle.sin() as f32);
     let (mx, my) = (mx as f32, my as f32);
-    // The outline: the first and last pixel of the component on each row (holes left by the
-    // digits do not matter), which also gives the area with holes filled.
+    // The outline: the first and last pixel of the component on each row and each column (holes
+    // left by the digits do not matter); the rows also give the area with holes filled.
     let mut outline: Vec<Point> = Vec::new();
     let mut filled = 0usize;
     for y in blob.top..=blob.bottom {
@@ -310,6 +409,16 @@ fn describe(blob: &Blob, id: u32, label: &[u32], w: usize) -> Option<Candidate> 
             let yc = y as f32 + 0.5;
             outline.push([(blob.left + a) as f32, yc]);
             outline.push([(blob.left + b) as f32 + 1.0, yc]);
+        }
+    }
+    for x in blob.left..=blob.right {
+        let inside = |y: &usize| label[y * w + x] == id;
+        let first = (blob.top..=blob.bottom).find(inside);
+        let last = (blob.top..=blob.bottom).rev().find(inside);
+        if let (Some(a), Some(b)) = (first, last) {
+            let xc = x as f32 + 0.5;
+            outline.push([xc, a as f32]);
+            outline.push([xc, b as f32 + 1.0]);
         }
     }
     // Extents along the component's axes.
@@ -332,7 +441,7 @@ fn describe(blob: &Blob, id: u32, label: &[u32], w: usize) -> Option<Candidate> 
     if !(ASPECT_RANGE.0..=ASPECT_RANGE.1).contains(&aspect) || rectangularity < MIN_RECTANGULARITY {
         return None;
     }
-    // Corners: the outline points farthest towards each diagonal of the axis-aligned box.
+    // First guess: the outline points farthest towards each diagonal of the axis-aligned box.
     let mut corners = [[0.0f32; 2]; 4];
     let directions = [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)];
     for (corner, (du, dv)) in corners.iter_mut().zip(directions) {
@@ -345,28 +454,66 @@ fn describe(blob: &Blob, id: u32, label: &[u32], w: usize) -> Option<Candidate> 
             }
         }
     }
+    // Then lines fitted to the middle of each side, so that a rounded or clipped corner does
+    // not pull its two sides.
+    for _ in 0..2 {
+        let mut lines = [(0.0f32, 0.0f32, 0.0f32); 4];
+        for (side, line) in lines.iter_mut().enumerate() {
+            let (a, b) = (corners[side], corners[(side + 1) % 4]);
+            let chord = line_through(a, b)?;
+            let tolerance = (0.12 * breadth).max(1.5);
+            let near: Vec<Point> = outline
+                .iter()
+                .copied()
+                .filter(|p| {
+                    let t = position_on(a, b, *p);
+                    (0.12..=0.88).contains(&t) && distance_to(chord, *p).abs() <= tolerance
+                })
+                .collect();
+            *line = if near.len() >= 4 {
+                fit_line(&near, OUTLINE_TOLERANCE).unwrap_or(chord)
+            } else {
+                chord
+            };
+        }
+        corners = intersect_all(&lines)?;
+    }
     Some(Candidate {
         corners,
         centre: [mx, my],
         length,
         score: filled as f32 * rectangularity.min(1.0),
+        rectangularity: filled as f32 / Quad(corners).area().abs().max(1.0),
+        level: blob.level as f32 / blob.area as f32,
+        area: blob.area as f32,
     })
 }
 
 /// Moves each side of `coarse` onto the strongest dark-to-light edge within a few shrunk pixels
-/// and intersects neighbouring sides; `None` when a side finds too little edge.
-fn refine(frame: &GrayImage, coarse: &Quad, factor: f32) -> Option<Quad> {
+/// and intersects neighbouring sides; a side that finds too little edge keeps its coarse line,
+/// and `coarse` itself is returned when the refined corners make no sense.
+fn refine(frame: &GrayImage, coarse: &Quad, factor: f32) -> Quad {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     let raw = frame.as_raw();
-    let reach = 1.5 * factor + 2.0;
+    let reach = 2.0 * factor + 2.0;
+    // Profiles across a side are sampled every `STEP` pixels from `reach` outside to `reach`
+    // inside (plus room for the rise); a rise is measured over `2 * half_steps` samples, a wider
+    // span for big (and so softer) frames.
+    let reach_steps = (reach / STEP).ceil() as usize;
+    let half_steps = ((factor / 4.0).clamp(1.0, 3.0) / STEP).round() as usize;
+    let origin = (reach_steps + half_steps) as f32;
     let centre = coarse.centre();
     let mut lines = [(0.0f32, 0.0f32, 0.0f32); 4];
     for (side, line) in lines.iter_mut().enumerate() {
         let (a, b) = (coarse.0[side], coarse.0[(side + 1) % 4]);
+        let Some(chord) = line_through(a, b) else {
+            return *coarse;
+        };
+        *line = chord;
         let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
         let len = dx.hypot(dy);
         if len < 4.0 {
-            return None;
+            continue;
         }
         // Unit normal pointing into the window.
         let (mut nx, mut ny) = (-dy / len, dx / len);
@@ -376,84 +523,181 @@ fn refine(frame: &GrayImage, coarse: &Quad, factor: f32) -> Option<Quad> {
             ny = -ny;
         }
         let mut points: Vec<Point> = Vec::new();
-        let samples = 20;
+        let samples = 24;
+        let mut profile = vec![0.0f32; 2 * reach_steps + 3 * half_steps + 1];
         for k in 0..samples {
-            let t = 0.12 + 0.76 * k as f32 / (samples - 1) as f32;
+            let t = 0.1 + 0.8 * k as f32 / (samples - 1) as f32;
             let (px, py) = (a[0] + t * dx, a[1] + t * dy);
-            let mut best = (0.0f32, 0.0f32);
-            let step = 0.5;
-            let mut s = -reach;
-            let mut previous = bilinear(raw, w, h, px + s * nx - 0.5, py + s * ny - 0.5);
-            while s < reach {
-                let next = bilinear(
-                    raw,
-                    w,
-                    h,
-                    px + (s + 2.0 * step) * nx - 0.5,
-                    py + (s + 2.0 * step) * ny - 0.5,
-                );
-                let rise = next - previous;
-                if rise > best.0 {
-                    best = (rise, s + step);
-                }
-                s += step;
-                previous = bilinear(raw, w, h, px + s * nx - 0.5, py + s * ny - 0.5);
+            for (j, value) in profile.iter_mut().enumerate() {
+                let s = (j as f32 - origin) * STEP;
+                *value = bilinear(raw, w, h, px + s * nx - 0.5, py + s * ny - 0.5);
             }
-            if best.0 > MIN_SPLIT * 0.5 {
-                points.push([px + best.1 * nx, py + best.1 * ny]);
+            if let Some(j) = edge_in(&profile, half_steps, reach_steps, reach_steps) {
+                let s = (j - origin) * STEP;
+                points.push([px + s * nx, py + s * ny]);
             }
         }
         if points.len() < samples / 3 {
-            return None;
+            continue;
         }
-        *line = fit_line(&points)?;
+        let Some(fitted) = fit_line(&points, EDGE_TOLERANCE) else {
+            continue;
+        };
+        // The refined side must stay near and roughly parallel to the coarse one.
+        let parallel = (fitted.0 * chord.0 + fitted.1 * chord.1).abs() > 0.99;
+        let near = [a, b]
+            .iter()
+            .all(|p| distance_to(fitted, *p).abs() < 1.5 * reach);
+        if parallel && near {
+            *line = fitted;
+        }
     }
-    let mut corners = [[0.0f32; 2]; 4];
-    for (i, corner) in corners.iter_mut().enumerate() {
-        *corner = intersect(lines[(i + 3) % 4], lines[i])?;
-    }
+    let Some(corners) = intersect_all(&lines) else {
+        return *coarse;
+    };
     let refined = Quad(corners);
     let ratio = refined.area() / coarse.area();
     let moved = corners
         .iter()
         .zip(coarse.0)
         .all(|(p, q)| (p[0] - q[0]).hypot(p[1] - q[1]) < 2.5 * reach);
-    (moved && (0.7..1.4).contains(&ratio)).then_some(refined)
+    if moved && (0.7..1.4).contains(&ratio) {
+        refined
+    } else {
+        *coarse
+    }
 }
 
-/// Total-least-squares line `n·p = c` (unit normal `n = (a, b)`) through points, refitted once
-/// without those more than 1.5 pixels off.
-fn fit_line(points: &[Point]) -> Option<(f32, f32, f32)> {
-    let fit = |pts: &[Point]| -> Option<(f32, f32, f32)> {
-        let n = pts.len() as f32;
-        if n < 2.0 {
-            return None;
+/// Index (with a sub-sample fraction) in `profile`, which runs from outside a side to inside, of
+/// the panel's edge: the outermost strong rise, measured over `2 * half` samples, that ends at the
+/// panel's level. A lighter bezel around the panel gives a rise to a middle level further out,
+/// and the digits' strokes give rises further in. Edges are looked for between `half` and
+/// `half + outside + inside` samples, the coarse side at `half + outside`; `None` when there is
+/// none.
+fn edge_in(profile: &[f32], half: usize, outside: usize, inside: usize) -> Option<f32> {
+    let centre = half + outside;
+    let end = centre + inside;
+    let dark = profile[..=centre].iter().copied().fold(f32::MAX, f32::min);
+    let panel = profile[centre..].iter().copied().fold(f32::MIN, f32::max);
+    let level = dark + PANEL_SHARE * (panel - dark);
+    let rise = |i: usize| profile[i + half] - profile[i - half];
+    let span = half..=end;
+    let rises: Vec<f32> = span
+        .clone()
+        .map(|i| {
+            if profile[i + 2 * half] >= level {
+                rise(i)
+            } else {
+                f32::MIN
+            }
+        })
+        .collect();
+    let strongest = rises.iter().copied().fold(f32::MIN, f32::max);
+    if strongest <= MIN_SPLIT * 0.5 {
+        return None;
+    }
+    let peak = (0..rises.len()).find(|&k| {
+        let r = rises[k];
+        r >= 0.5 * strongest
+            && (k == 0 || rises[k - 1] <= r)
+            && rises.get(k + 1).is_none_or(|&n| n < r)
+    })?;
+    // Parabola through the peak and its neighbours for a sub-sample position.
+    let i = half + peak;
+    let offset = if i > half && i < end {
+        let (r0, r1, r2) = (rise(i - 1), rise(i), rise(i + 1));
+        let curve = r0 - 2.0 * r1 + r2;
+        if curve < 0.0 {
+            (0.5 * (r0 - r2) / curve).clamp(-0.5, 0.5)
+        } else {
+            0.0
         }
-        let mx = pts.iter().map(|p| p[0]).sum::<f32>() / n;
-        let my = pts.iter().map(|p| p[1]).sum::<f32>() / n;
-        let (mut sxx, mut sxy, mut syy) = (0f32, 0f32, 0f32);
-        for p in pts {
-            let (dx, dy) = (p[0] - mx, p[1] - my);
-            sxx += dx * dx;
-            sxy += dx * dy;
-            syy += dy * dy;
-        }
-        // Direction of largest spread; the normal is perpendicular to it.
-        let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
-        let (a, b) = (-theta.sin(), theta.cos());
-        Some((a, b, a * mx + b * my))
+    } else {
+        0.0
     };
-    let first = fit(points)?;
-    let kept: Vec<Point> = points
+    Some(i as f32 + offset)
+}
+
+/// The line `a·x + b·y = c` (unit normal) through two points; `None` when they coincide.
+fn line_through(p: Point, q: Point) -> Option<(f32, f32, f32)> {
+    let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
+    let len = dx.hypot(dy);
+    if len < 1e-3 {
+        return None;
+    }
+    let (a, b) = (-dy / len, dx / len);
+    Some((a, b, a * p[0] + b * p[1]))
+}
+
+/// Signed distance of `p` from the line (unit normal).
+fn distance_to(line: (f32, f32, f32), p: Point) -> f32 {
+    line.0 * p[0] + line.1 * p[1] - line.2
+}
+
+/// Where the foot of `p` falls on the segment from `a` to `b` (0 at `a`, 1 at `b`).
+fn position_on(a: Point, b: Point, p: Point) -> f32 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / (dx * dx + dy * dy).max(1e-6)
+}
+
+/// The line `n·p = c` (unit normal `n = (a, b)`) that most points lie on: the line through the
+/// pair of points with the most others within `tolerance` (a glare-eaten corner or a stray
+/// edge cannot tilt it), then the total-least-squares fit to those near it.
+fn fit_line(points: &[Point], tolerance: f32) -> Option<(f32, f32, f32)> {
+    // Pairs are drawn from at most this many evenly spread points.
+    const PICKS: usize = 24;
+    let stride = points.len().div_ceil(PICKS).max(1);
+    let picks: Vec<Point> = points.iter().copied().step_by(stride).collect();
+    let inliers = |line: (f32, f32, f32)| {
+        points
+            .iter()
+            .filter(|p| distance_to(line, **p).abs() <= tolerance)
+            .count()
+    };
+    let mut best: Option<((f32, f32, f32), usize)> = None;
+    for (i, &p) in picks.iter().enumerate() {
+        for &q in &picks[i + 1..] {
+            let Some(line) = line_through(p, q) else {
+                continue;
+            };
+            let count = inliers(line);
+            if best.is_none_or(|b| count > b.1) {
+                best = Some((line, count));
+            }
+        }
+    }
+    let (line, _) = best?;
+    let near: Vec<Point> = points
         .iter()
         .copied()
-        .filter(|p| (first.0 * p[0] + first.1 * p[1] - first.2).abs() <= 1.5)
+        .filter(|p| distance_to(line, *p).abs() <= tolerance)
         .collect();
-    if kept.len() >= points.len() / 2 && kept.len() >= 3 {
-        fit(&kept)
-    } else {
-        Some(first)
+    let n = near.len() as f32;
+    if n < 2.0 {
+        return Some(line);
     }
+    let mx = near.iter().map(|p| p[0]).sum::<f32>() / n;
+    let my = near.iter().map(|p| p[1]).sum::<f32>() / n;
+    let (mut sxx, mut sxy, mut syy) = (0f32, 0f32, 0f32);
+    for p in &near {
+        let (dx, dy) = (p[0] - mx, p[1] - my);
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    // Direction of largest spread; the normal is perpendicular to it.
+    let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    let (a, b) = (-theta.sin(), theta.cos());
+    Some((a, b, a * mx + b * my))
+}
+
+/// The corners where neighbouring sides cross: corner `i` joins sides `i - 1` and `i`.
+fn intersect_all(lines: &[(f32, f32, f32); 4]) -> Option<[Point; 4]> {
+    let mut corners = [[0.0f32; 2]; 4];
+    for (i, corner) in corners.iter_mut().enumerate() {
+        *corner = intersect(lines[(i + 3) % 4], lines[i])?;
+    }
+    Some(corners)
 }
 
 /// The crossing point of two lines `a·x + b·y = c`.
@@ -510,6 +754,91 @@ mod tests {
             }
             assert!(framed(&image, quad));
         }
+    }
+
+    /// The largest distance between corresponding corners.
+    fn corner_miss(found: &Quad, truth: &Quad) -> f32 {
+        found
+            .0
+            .iter()
+            .zip(truth.0)
+            .map(|(p, q)| (p[0] - q[0]).hypot(p[1] - q[1]))
+            .fold(0.0, f32::max)
+    }
+
+    /// The window `x0..x1 × y0..y1` as a quad.
+    fn rect(x0: f32, y0: f32, x1: f32, y1: f32) -> Quad {
+        Quad::from_rect(x0, y0, x1 - x0, y1 - y0)
+    }
+
+    #[test]
+    fn a_window_joined_to_glare_is_found() {
+        // A dim window whose right end sits in a glare column that runs up over the body to the
+        // top of the frame: at any global level the window either joins the glare (which touches
+        // the edge) or loses its dim left end.
+        let truth = rect(170.0, 150.0, 470.0, 250.0);
+        let image = GrayImage::from_fn(640, 480, |x, y| {
+            let (x, y) = (x as f32 + 0.5, y as f32 + 0.5);
+            let glare = 170.0 * (-((x - 430.0) / 60.0).powi(2)).exp() * (1.0 - y / 400.0).max(0.0);
+            let base = if (170.0..470.0).contains(&x) && (150.0..250.0).contains(&y) {
+                100.0 + 80.0 * (x - 170.0) / 300.0
+            } else if (130.0..510.0).contains(&x) && (40.0..460.0).contains(&y) {
+                35.0
+            } else {
+                90.0
+            };
+            image::Luma([(base + glare).min(255.0) as u8])
+        });
+        let found = find_windows(&image);
+        assert!(
+            found.iter().any(|q| corner_miss(q, &truth) < 2.0),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_lighter_bezel_is_not_the_window() {
+        // Body, a lighter bezel ring around the panel, the panel: the panel is the window.
+        let truth = rect(200.0, 150.0, 440.0, 230.0);
+        let image = GrayImage::from_fn(640, 480, |x, y| {
+            let (x, y) = (x as f32 + 0.5, y as f32 + 0.5);
+            let level = if (200.0..440.0).contains(&x) && (150.0..230.0).contains(&y) {
+                190
+            } else if (188.0..452.0).contains(&x) && (138.0..242.0).contains(&y) {
+                105
+            } else if (140.0..500.0).contains(&x) && (60.0..440.0).contains(&y) {
+                35
+            } else {
+                120
+            };
+            image::Luma([level])
+        });
+        let found = find_windows(&image);
+        let first = found.first().expect("a window");
+        assert!(corner_miss(first, &truth) < 1.5, "{found:?}");
+    }
+
+    #[test]
+    fn a_cut_corner_does_not_pull_the_sides() {
+        // Glare or a rounded corner eats the top-right corner; the sides still meet where the
+        // panel's straight edges do.
+        let truth = rect(160.0, 140.0, 480.0, 240.0);
+        let image = GrayImage::from_fn(640, 480, |x, y| {
+            let (x, y) = (x as f32 + 0.5, y as f32 + 0.5);
+            let inside = (160.0..480.0).contains(&x) && (140.0..240.0).contains(&y);
+            let cut = (480.0 - x) + (y - 140.0) < 30.0;
+            let level = if inside && !cut {
+                185
+            } else if (120.0..520.0).contains(&x) && (60.0..440.0).contains(&y) {
+                40
+            } else {
+                110
+            };
+            image::Luma([level])
+        });
+        let found = find_windows(&image);
+        let first = found.first().expect("a window");
+        assert!(corner_miss(first, &truth) < 1.5, "{found:?}");
     }
 
     #[test]
