@@ -144,7 +144,7 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
 
 /// Shifts of the cells (share of the cell width, share of the digit height) under which a code
 /// must read the same.
-const NUDGES: [(f32, f32); 4] = [(0.05, 0.0), (-0.05, 0.0), (0.0, 0.03), (0.0, -0.03)];
+const NUDGES: [(f32, f32); 2] = [(0.03, 0.0), (-0.03, 0.0)];
 
 /// The rows and columns of the window that hold the digits, with a margin: the band of rows with
 /// the most ink (rows darkened along their whole width are the bezel, not digits) and the ink's
@@ -294,9 +294,16 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
     }
     let confidence = confidence.clamp(0.0, 1.0);
     if edges.is_empty() {
-        // There was ink (or the window would have read blank before the cells were sought), yet
-        // no segment is lit: the ink is smeared too thin to tell.
+        // No segment is lit. Ghosts of a blank display stay well below ink level; segments
+        // halfway to it are digits smeared too thin to tell.
+        let darkest = sampled.iter().flatten().map(|s| s.darkness).fold(0.0, f32::max);
+        let reading = if darkest < 0.75 * LIT_MIN {
+            LcdReading::Blank
+        } else {
+            LcdReading::Unreadable(Unreadable::Blurred)
+        };
         return LcdRead {
+            reading,
             digits,
             ..LcdRead::unreadable(Unreadable::Blurred, contrast)
         };
