@@ -13,11 +13,11 @@ use std::time::Instant;
 use otprig::perception::lcd::{LcdReader, LcdReading};
 
 /// Floors of this version (measured: 306 of 360 exact).
-const MIN_EXACT_SHARE: f64 = 0.84;
+const MIN_EXACT_SHARE: f64 = 0.86;
 const MIN_BLANK_SHARE: f64 = 0.85;
 /// A wrong code at or above this confidence fails the test outright.
 const HIGH_CONFIDENCE: f32 = 0.9;
-/// Wrong codes tolerated below that confidence (measured: 3, at 0.45, 0.46 and 0.83).
+/// Wrong codes tolerated below that confidence (measured: 3, at 0.45, 0.49 and 0.81).
 const MAX_WRONG_CODES: usize = 3;
 
 #[test]

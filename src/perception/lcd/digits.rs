@@ -296,7 +296,11 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
     if edges.is_empty() {
         // No segment is lit. Ghosts of a blank display stay well below ink level; segments
         // halfway to it are digits smeared too thin to tell.
-        let darkest = sampled.iter().flatten().map(|s| s.darkness).fold(0.0, f32::max);
+        let darkest = sampled
+            .iter()
+            .flatten()
+            .map(|s| s.darkness)
+            .fold(0.0, f32::max);
         let reading = if darkest < 0.75 * LIT_MIN {
             LcdReading::Blank
         } else {
@@ -695,36 +699,36 @@ impl Layout {
         } else {
             extent
         };
-        // Cell width: fold the column profile by the pitch, starting at each cell's right edge;
-        // the gap between digits stays empty in every cell, while the inside of a digit holds
-        // ink in some of them. The gap ends where the folded ink starts: the cell's left edge.
-        // Only 1s (no ink left of the stroke): the usual proportion, width = height / 2.
-        let fold_at = |phase: f32| -> f32 {
-            (0..digits)
-                .map(|k| {
-                    let x = right - (digits - k) as f32 * pitch + phase;
-                    mass(x - 0.5, x + 0.5)
-                })
-                .sum()
-        };
-        // The first phases may still hold the blurred edge of the stroke before the gap.
-        let skip = (0.5 * stroke).ceil().max(2.0) as usize;
-        let folded: Vec<f32> = (skip..pitch.floor() as usize)
-            .map(|p| fold_at(p as f32))
+        // Cell width: in each cell, the gap after the previous digit stays empty and the digit's
+        // ink starts at the cell's left edge. A column through a bar holds about a stroke's
+        // height of ink, so that (not the far heavier right-hand stroke) is the level that
+        // marks the start. The digits that reach left of their right-hand stroke (all but 1s)
+        // share one width: the widest, since bars stop short of the left-hand strokes. Only 1s: the usual proportion, width = height / 2.
+        // The first phases may still hold the blurred edge of the previous digit's stroke.
+        let skip = (0.5 * stroke).ceil().max(2.0);
+        let level = (0.5 * stroke).max(2.0);
+        let widths: Vec<f32> = (0..digits)
+            .filter_map(|k| {
+                let cell_end = right - (digits - 1 - k) as f32 * pitch;
+                let mut phase = skip;
+                while phase < pitch {
+                    let x = cell_end - pitch + phase;
+                    if mass(x - 0.5, x + 0.5) >= level && mass(x + 0.5, x + 1.5) >= level {
+                        return Some(pitch - phase);
+                    }
+                    phase += 1.0;
+                }
+                None
+            })
+            .filter(|&width| width > 2.2 * stroke)
             .collect();
-        let peak = folded.iter().copied().fold(0.0, f32::max);
-        let start = folded
+        let cell_width = widths
             .iter()
-            .position(|&m| m >= (0.12 * peak).max(2.0 * floor as f32))
-            .map_or(pitch, |i| (i + skip) as f32);
-        let widest = pitch - start;
-        let cell_width = if widest > 2.2 * stroke {
-            widest
-        } else {
-            0.5 * ink_height
-        }
-        .min(pitch - 1.0)
-        .max(stroke);
+            .copied()
+            .reduce(f32::max)
+            .unwrap_or(0.5 * ink_height)
+            .min(pitch - 1.0)
+            .max(stroke);
         let left = right - (digits - 1) as f32 * pitch - cell_width;
 
         // All ink must lie inside the cells; ink between them means the cells are wrong.
