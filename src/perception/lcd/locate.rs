@@ -621,7 +621,8 @@ fn edge_in(profile: &[f32], half: usize, outside: usize, inside: usize) -> Optio
 /// The line `a·x + b·y = c` (unit normal) through two points; `None` when they coincide.
 fn line_through(p: Point, q: Point) -> Option<(f32, f32, f32)> {
     let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
-    let len = dx.hypot(dy);
+    // Not `hypot`: this runs for every pair in `fit_line` and needs no guard against overflow.
+    let len = (dx * dx + dy * dy).sqrt();
     if len < 1e-3 {
         return None;
     }
@@ -648,8 +649,9 @@ fn fit_line(points: &[Point], tolerance: f32) -> Option<(f32, f32, f32)> {
     const PICKS: usize = 24;
     let stride = points.len().div_ceil(PICKS).max(1);
     let picks: Vec<Point> = points.iter().copied().step_by(stride).collect();
+    // Counting on the picks alone keeps the search quadratic in `PICKS`, not in the points.
     let inliers = |line: (f32, f32, f32)| {
-        points
+        picks
             .iter()
             .filter(|p| distance_to(line, **p).abs() <= tolerance)
             .count()
