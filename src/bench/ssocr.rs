@@ -1,0 +1,161 @@
+//! How the benchmark calls `ssocr` (seven-segment OCR, Debian package `ssocr`) on an exact crop.
+//!
+//! Inputs: an [`ExactCrop`] and the file it is saved in, the number of digits.
+//! Outputs: the command-line arguments of one `ssocr` call.
+//!
+//! The default [`SsocrSettings`] are the best honest case found on generated lab photos and
+//! simulator frames (ssocr 2.22.1, see the benchmark's findings in `README.md`):
+//! - `-d N` (the known digit count) beats `-d -1`: auto-detection splits or merges digits.
+//! - `-T` (iterative k-means threshold) instead of the fixed 50 % of the luminance range copes
+//!   with uneven light and grey ghost segments a little better.
+//! - `-c digits` keeps look-alike letters (`b`, `o`, `h`) out of the answer.
+//! - `rotate` then `shear` from the labels' rotation and italic slant: the largest gain, since
+//!   ssocr finds digits as runs of columns, and a leaning or turned row makes neighbours overlap.
+//!   A lab would hand-set both once per bench.
+//! - `remove_isolated` drops single noise pixels left by the threshold.
+//! - Commands follow `--`, so negative angles and offsets are not read as options.
+//! - Not used: `dynamic_threshold` (local adaptive threshold) takes a second per crop and was not
+//!   more accurate; `dilation`, `closing` and `opening` cost time and were no better on the whole.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use super::crop::ExactCrop;
+
+/// Which of ssocr's options and commands to use (the default is the best case found).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SsocrSettings {
+    /// `-T`: iterative threshold instead of a fixed one.
+    pub iterative_threshold: bool,
+    /// `-c digits`: recognise digits only.
+    pub digits_charset: bool,
+    /// `rotate` and `shear` from the labels.
+    pub deskew: bool,
+    /// `remove_isolated`: drop lone foreground pixels.
+    pub remove_isolated: bool,
+    /// `dilation` (after `remove_isolated`): grow the digits by a pixel, closing segment gaps.
+    pub dilation: bool,
+}
+
+impl Default for SsocrSettings {
+    fn default() -> Self {
+        SsocrSettings {
+            iterative_threshold: true,
+            digits_charset: true,
+            deskew: true,
+            remove_isolated: true,
+            dilation: true,
+        }
+    }
+}
+
+/// Smallest rotation worth a `rotate` command, in degrees.
+const ROTATE_MIN_DEG: f32 = 0.5;
+
+/// The arguments of an ssocr call reading `digits` digits from `crop`, saved as `image`.
+pub fn ssocr_args(
+    settings: &SsocrSettings,
+    digits: usize,
+    crop: &ExactCrop,
+    image: &Path,
+) -> Vec<OsString> {
+    let deskew = &crop.deskew;
+    let mut args: Vec<OsString> = vec!["-d".into(), digits.to_string().into()];
+    if settings.iterative_threshold {
+        args.push("-T".into());
+    }
+    if settings.digits_charset {
+        args.extend(["-c".into(), "digits".into()]);
+    }
+    args.push("--".into());
+    let mut height = crop.image.height();
+    if settings.deskew {
+        if deskew.rotation_deg.abs() >= ROTATE_MIN_DEG {
+            // ssocr turns clockwise about the centre by its argument; undo the row's clockwise
+            // turn, then keep only the now upright digits (the turned crop's corners hold bezel
+            // and body, which would spoil ssocr's threshold).
+            args.extend([
+                "rotate".into(),
+                format!("{:.2}", -deskew.rotation_deg).into(),
+            ]);
+            let (width, full_height) = crop.image.dimensions();
+            if let Some(area) = deskew.upright_box(&crop.digits_quad, width, full_height) {
+                args.push("crop".into());
+                args.extend(
+                    [area.x, area.y, area.width, area.height]
+                        .map(|v| OsString::from(v.to_string())),
+                );
+                height = area.height;
+            }
+        }
+        // `shear N` moves the bottom row N pixels right and the top row not at all, which
+        // undoes a lean of atan(N / height) to the right.
+        let offset = (deskew.slant_deg.to_radians().tan() * height as f32).round();
+        if offset != 0.0 {
+            args.extend(["shear".into(), format!("{offset:.0}").into()]);
+        }
+    }
+    if settings.remove_isolated {
+        args.push("remove_isolated".into());
+    }
+    if settings.dilation {
+        args.push("dilation".into());
+    }
+    args.push(image.into());
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::crop::Deskew;
+    use crate::bench::labels::Quad;
+
+    fn text(args: &[OsString]) -> String {
+        args.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn crop(rotation_deg: f32, slant_deg: f32) -> ExactCrop {
+        ExactCrop {
+            image: image::GrayImage::new(300, 100),
+            deskew: Deskew {
+                rotation_deg,
+                slant_deg,
+            },
+            digit_height: 60.0,
+            digits_quad: Quad::parse("20 20 280 20 280 80 20 80").unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_default_call_straightens_the_crop() {
+        let args = ssocr_args(
+            &SsocrSettings::default(),
+            6,
+            &crop(-3.0, 6.0),
+            Path::new("/tmp/c.png"),
+        );
+        // Turned by 3°, the 260×60 quad's box is 262.8×73.5; add a 6 px margin on every side
+        // and a 3.2 px italic overhang left and right. The shear is tan 6° × 86 px.
+        assert_eq!(
+            text(&args),
+            "-d 6 -T -c digits -- rotate 3.00 crop 9 7 282 86 shear 9 remove_isolated dilation /tmp/c.png"
+        );
+    }
+
+    #[test]
+    fn settings_drop_their_options_and_tiny_turns_are_skipped() {
+        let settings = SsocrSettings {
+            iterative_threshold: false,
+            digits_charset: false,
+            deskew: true,
+            remove_isolated: false,
+            dilation: false,
+        };
+        let args = ssocr_args(&settings, 6, &crop(0.2, 0.0), Path::new("c.png"));
+        assert_eq!(text(&args), "-d 6 -- c.png");
+    }
+}
