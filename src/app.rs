@@ -23,7 +23,7 @@ use crate::oracle::{
     self, Algorithm, Encoding, ExternalOracle, HotpOracle, Oracle, PropertiesOracle, Secret,
     TotpOracle,
 };
-use crate::perception::lcd::{LcdReader, Region};
+use crate::perception::lcd::{LcdReader, Quad};
 use crate::perception::listener::{LanguageChoice, Listener};
 use crate::perception::voice_pack::VoicePack;
 use crate::report;
@@ -69,6 +69,8 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Run(args) => run_command(args).await,
         Command::Validate(args) => validate_command(&args),
         Command::Listen(args) => listen_command(&args),
+        Command::Ocr(args) => crate::commands::ocr::ocr_command(&args),
+        Command::Calibrate(args) => crate::commands::calibrate::calibrate_command(&args).await,
         Command::Faults => {
             for fault in sim::faults::Fault::ALL {
                 println!("{}", fault.name());
@@ -465,7 +467,11 @@ fn build_oracle(rig: &RigConfig) -> Result<Oracle, Error> {
 }
 
 /// Builds the devices of a rig: the simulator for `backend: sim`, hardware otherwise.
-fn build_rig(config: &RigConfig, seed: u64, faults: &[sim::faults::Fault]) -> Result<Rig, Error> {
+pub(crate) fn build_rig(
+    config: &RigConfig,
+    seed: u64,
+    faults: &[sim::faults::Fault],
+) -> Result<Rig, Error> {
     match (config.backend, &config.sim) {
         (Backend::Sim, Some(sim_config)) => {
             let source = config.token.secret.as_ref().ok_or_else(|| {
@@ -527,12 +533,25 @@ fn rig_record(rig: &RigConfig) -> RigRecord {
     }
 }
 
-fn region_of(rect: PixelRect) -> Region {
-    Region {
-        x: rect.x,
-        y: rect.y,
-        width: rect.width,
-        height: rect.height,
+/// The rig's LCD reader: starting from the calibrated window, else the hand-set region, else
+/// locating the window in the first frame.
+pub fn lcd_reader_for(rig_config: &RigConfig) -> LcdReader {
+    let digits = rig_config.token.profile.display_digits;
+    let camera = &rig_config.camera;
+    if let Some(calibration) = &camera.calibration {
+        return LcdReader::starting_at(Quad(calibration.lcd_window), digits);
+    }
+    match camera.lcd_region {
+        Some(PixelRect {
+            x,
+            y,
+            width,
+            height,
+        }) => LcdReader::starting_at(
+            Quad::from_rect(x as f32, y as f32, width as f32, height as f32),
+            digits,
+        ),
+        None => LcdReader::new(digits),
     }
 }
 
@@ -786,15 +805,6 @@ async fn run_one(
             );
         }
     };
-    let Some(region) = rig_config.camera.lcd_region else {
-        return not_started(
-            scenario,
-            &rig_config.name,
-            Outcome::Error,
-            "rig has no lcd_region".into(),
-            at_s,
-        );
-    };
     if let Ok(mut slot) = current.lock() {
         *slot = Some(rig.buttons.clone());
     }
@@ -805,7 +815,7 @@ async fn run_one(
     let run = ScenarioRun {
         scenario,
         rig_name: rig_config.name.clone(),
-        reader: LcdReader::new(region_of(region), rig_config.token.profile.display_digits),
+        reader: lcd_reader_for(rig_config),
         timing: BenchTiming {
             frame_period: rig_config.camera.frame_period(),
             stable_frames: rig_config.camera.stable_frames,

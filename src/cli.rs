@@ -27,6 +27,36 @@ pub enum Command {
     Faults,
     /// Recognise the spoken digits in WAV files: one line per file, path, tab, digits, tab, language.
     Listen(ListenArgs),
+    /// Read the LCD in photos: one line per image, path, tab, six digits, `blank` or `?`.
+    Ocr(OcrArgs),
+    /// Find the LCD window in the rig camera's frames; store it beside the rig file with an
+    /// annotated PNG.
+    Calibrate(CalibrateArgs),
+}
+
+/// `otprig ocr`.
+#[derive(Debug, Args)]
+pub struct OcrArgs {
+    /// A rig file: its token's digit count and its calibrated LCD window, if stored.
+    #[arg(long, value_name = "FILE")]
+    pub rig: Option<PathBuf>,
+    /// Also print, on stderr, the confidence, window corners and segment masks of each image.
+    #[arg(long)]
+    pub explain: bool,
+    /// The photos (PNG or JPEG, grey or colour).
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<PathBuf>,
+}
+
+/// `otprig calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The rig file; the calibration is written beside it as `<rig>.calibration.yaml`.
+    #[arg(long, value_name = "FILE")]
+    pub rig: PathBuf,
+    /// Seed of the simulated world (simulated rigs only).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// `otprig listen`.

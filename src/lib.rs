@@ -36,6 +36,7 @@
 pub mod app;
 pub mod bench;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod oracle;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use otprig::config::{RigConfig, Scenario};
 use otprig::oracle::{Encoding, Oracle, Secret, TotpOracle};
-use otprig::perception::lcd::{LcdReader, Region};
+use otprig::perception::lcd::LcdReader;
 use otprig::rig::sim::{self, SimOptions};
 use otprig::runner::Outcome;
 use otprig::runner::context::BenchTiming;
@@ -36,7 +36,6 @@ async fn an_abort_mid_step_releases_the_relays_and_records_aborted() {
     )
     .unwrap();
     let buttons = rig.buttons.clone();
-    let region = config.camera.lcd_region.unwrap();
     let cancel = CancellationToken::new();
     let abort = cancel.clone();
     tokio::spawn(async move {
@@ -48,15 +47,7 @@ async fn an_abort_mid_step_releases_the_relays_and_records_aborted() {
         scenario: &scenario,
         rig_name: config.name.clone(),
         rig,
-        reader: LcdReader::new(
-            Region {
-                x: region.x,
-                y: region.y,
-                width: region.width,
-                height: region.height,
-            },
-            6,
-        ),
+        reader: LcdReader::new(6),
         timing: BenchTiming {
             frame_period: config.camera.frame_period(),
             stable_frames: 3,

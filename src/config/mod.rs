@@ -4,6 +4,7 @@
 //! the other modules validate raw files into the types the rest of the crate uses. Every problem
 //! of a file is reported at once, each naming file, line, column and YAML path.
 
+pub mod calibration;
 pub mod error;
 pub mod raw;
 pub mod requirements;

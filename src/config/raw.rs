@@ -171,7 +171,7 @@ pub struct RawCamera {
     pub width: Option<u32>,
     /// Frame height in pixels.
     pub height: Option<u32>,
-    /// Where the LCD's digits are in the frame.
+    /// Optional hand-set starting window for the LCD reader (it locates the LCD without one).
     pub lcd_region: Option<RawRegion>,
     /// How many consecutive frames must agree before a display event is emitted (default 3).
     pub stable_frames: Option<u32>,

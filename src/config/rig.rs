@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::calibration::LcdCalibration;
 use super::raw::{RawOptics, RawRig, RawSim};
 use super::token::{OtpKind, TokenProfile};
 use super::{ConfigError, Problems, source};
@@ -120,8 +121,10 @@ pub struct CameraConfig {
     pub width: u32,
     /// Frame height.
     pub height: u32,
-    /// Where the LCD's digits are.
+    /// A hand-set starting window for the LCD reader (it finds the window itself without one).
     pub lcd_region: Option<PixelRect>,
+    /// The window `otprig calibrate` stored beside the rig file; preferred over `lcd_region`.
+    pub calibration: Option<LcdCalibration>,
     /// Consecutive agreeing frames that make a display event.
     pub stable_frames: u32,
 }
@@ -290,9 +293,12 @@ impl RigConfig {
         };
         let mut problems = Problems::new(file, &index);
         let rig = validate(file, base, raw, profile, &mut problems);
-        problems
+        let mut rig = problems
             .finish(rig)?
-            .ok_or_else(|| unreachable_missing(file))
+            .ok_or_else(|| unreachable_missing(file))?;
+        rig.camera.calibration =
+            LcdCalibration::load_for(file, &rig.name, [rig.camera.width, rig.camera.height])?;
+        Ok(rig)
     }
 }
 
@@ -479,6 +485,7 @@ fn validate(
                 width,
                 height,
                 lcd_region,
+                calibration: None,
                 stable_frames,
             }
         }
@@ -490,16 +497,11 @@ fn validate(
                 width: 640,
                 height: 480,
                 lcd_region: None,
+                calibration: None,
                 stable_frames: 3,
             }
         }
     };
-    if camera.lcd_region.is_none() {
-        problems.push(
-            "camera",
-            "missing `lcd_region` (this version of the LCD reader needs the digits' region)",
-        );
-    }
     let relays = match raw.relays {
         Some(r) => {
             let mut buttons = BTreeMap::new();

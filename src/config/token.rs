@@ -228,6 +228,14 @@ impl TokenProfile {
         self.table.get(state).and_then(|row| row.get(input))
     }
 
+    /// The key that makes a switched-off token show a code (`button`, `red`), if one does.
+    pub fn show_code_input(&self) -> Option<&str> {
+        let row = self.table.get("off")?;
+        row.iter()
+            .find(|(input, cell)| cell.action == Action::ShowCode && !input.contains('+'))
+            .map(|(input, _)| input.as_str())
+    }
+
     /// The input (a key or chord, e.g. `red` or `red+0`) that switches the token off when on.
     pub fn off_input(&self) -> Option<&str> {
         let row = self.table.get("on")?;

@@ -129,6 +129,8 @@ mod tests {
             digits: Vec::new(),
             sharpness: 1.0,
             contrast: 1.0,
+            quad: None,
+            tracked: false,
         }
     }
 

@@ -45,6 +45,17 @@ pub struct Rig {
     pub clock: Arc<dyn Clock>,
 }
 
+/// Releases every relay when dropped: held on every path that presses, a panic included.
+pub struct ReleaseOnDrop(pub SharedButtons);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        if let Err(e) = release_all(&self.0) {
+            tracing::error!("releasing relays: {e}");
+        }
+    }
+}
+
 /// Opens every relay of `buttons`, logging rather than failing: used on exit paths.
 pub fn release_all(buttons: &SharedButtons) -> Result<(), RigError> {
     // A poisoned lock still holds a usable board: releasing is exactly what is needed then.

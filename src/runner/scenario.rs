@@ -94,7 +94,7 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
     } = rig;
     // Released again on every way out, a panic included; the normal path releases explicitly
     // below so that a failure can be recorded.
-    let _release = ReleaseGuard(buttons.clone());
+    let _release = rig::ReleaseOnDrop(buttons.clone());
     // Not a child of the operator's token: on Ctrl-C the relays are released first, and the
     // sources are stopped after (the shutdown order).
     let sources = CancellationToken::new();
@@ -303,17 +303,6 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
         statistics: statistics(&records),
         steps: records,
         frames,
-    }
-}
-
-/// Releases every relay when dropped.
-struct ReleaseGuard(rig::SharedButtons);
-
-impl Drop for ReleaseGuard {
-    fn drop(&mut self) {
-        if let Err(e) = rig::release_all(&self.0) {
-            tracing::error!("releasing relays: {e}");
-        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod devices;
 pub mod faults;
+pub mod photo;
 pub mod room;
 pub mod scene;
 pub mod token;

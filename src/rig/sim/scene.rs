@@ -338,7 +338,15 @@ impl SceneRenderer {
 }
 
 /// Signed distance (token units, negative inside) of a rounded rectangle centred at (`cx`, `cy`).
-fn rounded_rect(u: f32, v: f32, cx: f32, cy: f32, half_w: f32, half_h: f32, r: f32) -> f32 {
+pub(crate) fn rounded_rect(
+    u: f32,
+    v: f32,
+    cx: f32,
+    cy: f32,
+    half_w: f32,
+    half_h: f32,
+    r: f32,
+) -> f32 {
     let qx = (u - cx).abs() - half_w + r;
     let qy = (v - cy).abs() - half_h + r;
     let outside = (qx.max(0.0).powi(2) + qy.max(0.0).powi(2)).sqrt();
@@ -346,17 +354,17 @@ fn rounded_rect(u: f32, v: f32, cx: f32, cy: f32, half_w: f32, half_h: f32, r: f
 }
 
 /// Signed distance of a circle.
-fn circle(u: f32, v: f32, cx: f32, cy: f32, r: f32) -> f32 {
+pub(crate) fn circle(u: f32, v: f32, cx: f32, cy: f32, r: f32) -> f32 {
     ((u - cx).powi(2) + (v - cy).powi(2)).sqrt() - r
 }
 
 /// Anti-aliased coverage of a shape from its signed distance in token units.
-fn coverage(sd: f32, scale: f32) -> f32 {
+pub(crate) fn coverage(sd: f32, scale: f32) -> f32 {
     (0.5 - sd * scale).clamp(0.0, 1.0)
 }
 
 /// Cheap deterministic hash noise in [-1, 1] for a lattice point.
-fn lattice(seed: u32, x: i32, y: i32) -> f32 {
+pub(crate) fn lattice(seed: u32, x: i32, y: i32) -> f32 {
     let mut h = seed ^ (x as u32).wrapping_mul(0x9E37_79B1) ^ (y as u32).wrapping_mul(0x85EB_CA77);
     h ^= h >> 15;
     h = h.wrapping_mul(0x2C1B_3C6D);
@@ -367,7 +375,7 @@ fn lattice(seed: u32, x: i32, y: i32) -> f32 {
 }
 
 /// Smooth value noise in [-1, 1] with features about `cell` token units wide.
-fn value_noise(seed: u32, u: f32, v: f32, cell: f32) -> f32 {
+pub(crate) fn value_noise(seed: u32, u: f32, v: f32, cell: f32) -> f32 {
     let (fu, fv) = (u / cell, v / cell);
     let (iu, iv) = (fu.floor(), fv.floor());
     let (tu, tv) = (fu - iu, fv - iv);
@@ -502,7 +510,7 @@ fn vertical_segment(x: f32, y: f32, xc: f32, y1: f32, y2: f32) -> f32 {
 }
 
 /// Separable Gaussian blur of a `w`×`h` buffer in place (edges extended).
-fn gaussian_blur(buf: &mut [f32], w: usize, h: usize, sigma: f32) {
+pub(crate) fn gaussian_blur(buf: &mut [f32], w: usize, h: usize, sigma: f32) {
     if sigma < 0.05 || w == 0 || h == 0 {
         return;
     }

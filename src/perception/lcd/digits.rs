@@ -1,152 +1,23 @@
-//! LCD reader: reads the seven-segment code display of a token from a grey camera frame.
+//! Digits: reads the seven-segment digits of a rectified LCD window.
 //!
-//! Inputs: a grey image (a camera frame) and a hand-set [`Region`] of the frame that holds the
-//! digits with a small margin (from the rig file's calibration), plus the number of digits.
-//! Outputs: an [`LcdRead`]: the [`LcdReading`] (a code, a blank display, or why it could not be
-//! read), a confidence, per-digit segment evidence, and the sharpness and contrast it measured.
+//! Input: the window as an upright [`Patch`] (from `rectify`) and the number of digit positions.
+//! Output: an [`LcdRead`] without its quad: the reading, confidence, per-digit segment evidence,
+//! sharpness and contrast.
 //!
-//! How it reads: it checks exposure, estimates the panel brightness as a plane (light gradients),
-//! turns pixels into "darkness" relative to the panel, finds the digit cells from the column
-//! projection of clearly dark ("ink") pixels after correcting slant and small rotations (about ±3°),
-//! measures the darkness of the seven segment zones of each digit, and decodes the lit masks.
+//! How it reads: it checks exposure, estimates the panel brightness behind the digits as a coarse
+//! grid of bright levels (adaptive: follows gradients and glare spots), turns pixels into
+//! "darkness" relative to the panel, keeps the band of rows that holds the digits, finds the digit
+//! cells from the column projection of clearly dark ("ink") pixels after correcting slant and
+//! small rotations (up to about 11°), measures the darkness of the seven segment zones of each
+//! digit, and decodes the lit masks.
 //!
-//! Invariants:
-//! - Only pixels are used; the reader never knows whether a frame is real or simulated (this
-//!   module must not import `rig::sim`).
-//! - Faint ghosts of unlit segments (about 10 % darker than the panel) never count as lit.
-//! - [`LcdReading::Code`] is returned only when every position decoded to a digit.
-//! - [`Unreadable::InvalidPattern`] (the token's fault) is only returned for a display that was
-//!   found, sharp and well exposed; every other `Unreadable` is the rig's fault.
+//! Invariants: faint ghosts of unlit segments (about 10 % darker than the panel) never count as
+//! lit; a code only when every position decoded; `InvalidPattern` only for a sharp, well exposed
+//! window.
 
-use std::fmt::Write as _;
-
-use image::GrayImage;
-use serde::Serialize;
-
-/// A rectangle of a frame in pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Region {
-    /// Left edge.
-    pub x: u32,
-    /// Top edge.
-    pub y: u32,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-}
-
-/// What the LCD showed, as far as the reader can tell.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub enum LcdReading {
-    /// Every position showed a digit; the digits, left to right.
-    Code(String),
-    /// No segment is lit (display off, or on but blank).
-    Blank,
-    /// The display could not be read.
-    Unreadable(Unreadable),
-}
-
-/// Why a display could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub enum Unreadable {
-    /// No bright panel with digits was found in the region (dark frame, covered lens, wrong region).
-    NotFound,
-    /// Digits are there but their edges are too soft to read (out of focus, motion).
-    Blurred,
-    /// The panel is clipped white and the digits washed out.
-    OverExposed,
-    /// The display is sharp and well exposed but a position shows a pattern that is no digit; the
-    /// text renders each position (`?` for bad ones) and names the lit segments of the bad ones,
-    /// e.g. `12?456 (position 3: segments a,b,f)`.
-    InvalidPattern(String),
-}
-
-impl Unreadable {
-    /// True when the token is to blame (it shows a non-digit pattern); false when the rig is
-    /// (cannot find, focus on or expose the display).
-    pub fn is_token_fault(&self) -> bool {
-        matches!(self, Unreadable::InvalidPattern(_))
-    }
-}
-
-/// What the reader measured at one digit position.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DigitEvidence {
-    /// Position, 0 = leftmost.
-    pub position: usize,
-    /// Darkness of segments a..g relative to the panel (0 = panel, 1 = black).
-    pub darkness: [f32; 7],
-    /// Lit-segment mask (bit0 = a … bit6 = g).
-    pub mask: u8,
-    /// The digit the mask shows, if it is one.
-    pub digit: Option<u8>,
-}
-
-/// The result of reading one frame.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LcdRead {
-    /// What the display showed.
-    pub reading: LcdReading,
-    /// Confidence in `reading` from 0 to 1: for codes and invalid patterns the smallest margin
-    /// between a segment's darkness and the lit threshold; for blank displays how far the darkest
-    /// spot stays below ink; 0 for the rig-side `Unreadable` kinds.
-    pub confidence: f32,
-    /// Segment evidence per position (empty when the digits were not located).
-    pub digits: Vec<DigitEvidence>,
-    /// Edge steepness of lit segments (per pixel, relative to their darkness); about 0.3 for a
-    /// focused bench camera, below 0.15 when out of focus. 0 when not measured.
-    pub sharpness: f32,
-    /// Darkness of the darkest ink relative to the panel (0..1); about 0.8 for a good image.
-    pub contrast: f32,
-}
-
-impl LcdRead {
-    fn unreadable(why: Unreadable, contrast: f32) -> Self {
-        LcdRead {
-            reading: LcdReading::Unreadable(why),
-            confidence: 0.0,
-            digits: Vec::new(),
-            sharpness: 0.0,
-            contrast,
-        }
-    }
-}
-
-/// Segment names in bit order.
-const SEGMENT_NAMES: [char; 7] = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
-
-/// The digit a lit-segment mask shows, accepting 7 with and without the top-left segment.
-pub fn decode_mask(mask: u8) -> Option<u8> {
-    match mask {
-        0x3f => Some(0),
-        0x06 => Some(1),
-        0x5b => Some(2),
-        0x4f => Some(3),
-        0x66 => Some(4),
-        0x6d => Some(5),
-        0x7d => Some(6),
-        0x07 | 0x27 => Some(7),
-        0x7f => Some(8),
-        0x6f => Some(9),
-        _ => None,
-    }
-}
-
-/// The lit segments of `mask` as letters, e.g. `a,b,f`; `none` for 0.
-pub fn segment_list(mask: u8) -> String {
-    let names: Vec<String> = SEGMENT_NAMES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| mask & (1 << i) != 0)
-        .map(|(_, c)| c.to_string())
-        .collect();
-    if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(",")
-    }
-}
+use super::MIN_CODE_CONFIDENCE as MIN_CONFIDENCE;
+use super::rectify::Patch;
+use super::{DigitEvidence, LcdRead, LcdReading, Unreadable, decode_mask, describe_invalid};
 
 // Exposure limits (grey levels and shares of the region).
 /// Below this 95th-percentile brightness there is no lit panel in the region.
@@ -177,8 +48,6 @@ const MIN_SHARPNESS: f32 = 0.15;
 
 /// Exposure is fine but the darkest ink is this faint: defocus has smeared the strokes.
 const MIN_CONTRAST: f32 = 0.4;
-/// A segment this close to the lit threshold (share of the margin) makes the reading untrustworthy.
-const MIN_CONFIDENCE: f32 = 0.3;
 
 /// When the digits cannot be located and the darkest ink stays below this, the frame is blurred:
 /// a focused LCD's ink is about 80 % darker than its panel, defocus smears it into grey blobs.
@@ -187,190 +56,238 @@ const BLURRED_CONTRAST: f32 = 0.5;
 /// Largest slant plus rotation tolerated, as a horizontal shear (about 11°).
 const SHEAR_MAX: f32 = 0.2;
 
-/// Reads a seven-segment LCD inside a fixed region of camera frames.
-#[derive(Debug, Clone)]
-pub struct LcdReader {
-    region: Region,
-    digits: usize,
-}
-
-impl LcdReader {
-    /// A reader for `digits` digit positions inside `region` of the frame.
-    pub fn new(region: Region, digits: usize) -> Self {
-        LcdReader {
-            region,
-            digits: digits.max(1),
-        }
+/// Reads the `digits` positions of the rectified LCD window `patch`.
+pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
+    let digits = digits.max(1);
+    let n = patch.pixels.len();
+    if n == 0 {
+        return LcdRead::unreadable(Unreadable::NotFound, 0.0);
+    }
+    let mut hist = [0u32; 256];
+    for &p in &patch.pixels {
+        hist[usize::from(p)] += 1;
+    }
+    if percentile_of_histogram(&hist, 0.95) < DARK_LEVEL {
+        return LcdRead::unreadable(Unreadable::NotFound, 0.0);
+    }
+    let clipped: u32 = hist[usize::from(CLIPPED_LEVEL)..].iter().sum();
+    let clipped_share = clipped as f32 / n as f32;
+    if clipped_share > ALL_CLIPPED {
+        return LcdRead::unreadable(Unreadable::OverExposed, 0.0);
     }
 
-    /// The region this reader looks at.
-    pub fn region(&self) -> Region {
-        self.region
-    }
-
-    /// Reads the display in `image`.
-    pub fn read(&self, image: &GrayImage) -> LcdRead {
-        let Some(patch) = Patch::cut(image, self.region) else {
-            return LcdRead::unreadable(Unreadable::NotFound, 0.0);
-        };
-        let n = patch.pixels.len();
-        let mut hist = [0u32; 256];
-        for &p in &patch.pixels {
-            hist[usize::from(p)] += 1;
-        }
-        if percentile_of_histogram(&hist, 0.95) < DARK_LEVEL {
-            return LcdRead::unreadable(Unreadable::NotFound, 0.0);
-        }
-        let clipped: u32 = hist[usize::from(CLIPPED_LEVEL)..].iter().sum();
-        let clipped_share = clipped as f32 / n as f32;
-        if clipped_share > ALL_CLIPPED {
-            return LcdRead::unreadable(Unreadable::OverExposed, 0.0);
-        }
-
-        let panel = Plane::fit_panel(&patch);
-        let darkness = patch.darkness(&panel);
-        let contrast = darkness_reference(&darkness, patch.width, patch.height);
-        if contrast < NO_INK {
-            // No crisp ink; but broad grey blobs (as dark as ink spread over a few strokes) are
-            // digits far out of focus, while ghosts are thin and vanish under a wide average.
-            let window = (patch.height / 6).max(3);
-            let broad = broad_darkness(&darkness, patch.width, patch.height, window);
-            if broad > BROAD_INK {
-                return LcdRead::unreadable(Unreadable::Blurred, contrast);
-            }
-            return LcdRead {
-                reading: LcdReading::Blank,
-                confidence: ((NO_INK - contrast) / (0.5 * NO_INK)).clamp(0.0, 1.0),
-                digits: Vec::new(),
-                sharpness: 0.0,
-                contrast,
-            };
-        }
-        if clipped_share > PARTLY_CLIPPED && contrast < OVEREXPOSED_INK {
-            return LcdRead::unreadable(Unreadable::OverExposed, contrast);
-        }
-        if contrast < MIN_CONTRAST {
-            // Exposure is fine, yet the darkest ink is pale: defocus has smeared thin strokes.
+    let panel = Background::estimate(patch);
+    let full = patch.darkness(&panel);
+    let (darkness, w, h) = digit_band(&full, patch.width, patch.height);
+    let contrast = darkness_reference(&darkness, w, h);
+    if contrast < NO_INK {
+        // No crisp ink; but broad grey blobs (as dark as ink spread over a few strokes) are
+        // digits far out of focus, while ghosts are thin and vanish under a wide average.
+        let window = (h / 6).max(3);
+        let broad = broad_darkness(&darkness, w, h, window);
+        if broad > BROAD_INK {
             return LcdRead::unreadable(Unreadable::Blurred, contrast);
         }
-
-        let ink_threshold = (0.5 * contrast).clamp(0.18, 0.4);
-        let Some(layout) = Layout::locate(
-            &darkness,
-            patch.width,
-            patch.height,
-            ink_threshold,
-            self.digits,
-        ) else {
-            // Faint ink that does not form digit cells: soft blobs of defocused digits.
-            let why = if contrast < BLURRED_CONTRAST {
-                Unreadable::Blurred
-            } else {
-                Unreadable::NotFound
-            };
-            return LcdRead::unreadable(why, contrast);
+        return LcdRead {
+            reading: LcdReading::Blank,
+            confidence: ((NO_INK - contrast) / (0.5 * NO_INK)).clamp(0.0, 1.0),
+            digits: Vec::new(),
+            sharpness: 0.0,
+            contrast,
+            quad: None,
+            tracked: false,
         };
-        let sampled: Vec<[Segment; 7]> = (0..self.digits)
-            .map(|k| layout.sample_digit(k, &darkness, patch.width, patch.height))
-            .collect();
-        self.decide(&sampled, contrast)
+    }
+    if clipped_share > PARTLY_CLIPPED && contrast < OVEREXPOSED_INK {
+        return LcdRead::unreadable(Unreadable::OverExposed, contrast);
+    }
+    if contrast < MIN_CONTRAST {
+        // Exposure is fine, yet the darkest ink is pale: defocus has smeared thin strokes.
+        return LcdRead::unreadable(Unreadable::Blurred, contrast);
     }
 
-    /// Thresholds the sampled segments, checks focus and decodes.
-    fn decide(&self, sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
-        let mut all: Vec<f32> = sampled.iter().flatten().map(|s| s.darkness).collect();
-        all.sort_by(f32::total_cmp);
-        // `all` holds 7 values per position and there is at least one position, so the index
-        // is in bounds.
-        let ink_level = all[(all.len() * 9 / 10).min(all.len() - 1)];
-        let threshold = (0.5 * ink_level).clamp(LIT_MIN, LIT_MAX);
+    let ink_threshold = (0.5 * contrast).clamp(0.18, 0.4);
+    let Some(layout) = Layout::locate(&darkness, w, h, ink_threshold, digits) else {
+        // Faint ink that does not form digit cells: soft blobs of defocused digits.
+        let why = if contrast < BLURRED_CONTRAST {
+            Unreadable::Blurred
+        } else {
+            Unreadable::NotFound
+        };
+        return LcdRead::unreadable(why, contrast);
+    };
+    let sampled: Vec<[Segment; 7]> = (0..digits)
+        .map(|k| layout.sample_digit(k, &darkness, w, h))
+        .collect();
+    decide(&sampled, contrast)
+}
 
-        let mut edges: Vec<f32> = Vec::new();
-        let mut confidence = 1.0f32;
-        let mut digits = Vec::with_capacity(sampled.len());
-        for (position, segments) in sampled.iter().enumerate() {
-            let mut mask = 0u8;
-            let mut dark = [0f32; 7];
-            for (i, s) in segments.iter().enumerate() {
-                dark[i] = s.darkness;
-                if s.darkness > threshold {
-                    mask |= 1 << i;
-                    edges.push(s.edge);
-                    let span = (ink_level - threshold).max(0.05);
-                    confidence = confidence.min((s.darkness - threshold) / span);
-                } else {
-                    confidence = confidence.min((threshold - s.darkness) / threshold);
+/// The rows and columns of the window that hold the digits, with a margin: the band of rows with
+/// the most ink (rows darkened along their whole width are the bezel, not digits) and the ink's
+/// columns inside it. Returns the cropped darkness map and its size.
+fn digit_band(darkness: &[f32], w: usize, h: usize) -> (Vec<f32>, usize, usize) {
+    let reference = darkness_reference(darkness, w, h);
+    let threshold = (0.5 * reference).clamp(0.18, 0.4);
+    let mut rows = vec![0usize; h];
+    for (y, row) in darkness.chunks_exact(w).enumerate() {
+        rows[y] = row.iter().filter(|&&d| d > threshold).count();
+    }
+    let full_width = (w * 9) / 10;
+    // Runs of rows with ink, bridging gaps of a couple of rows (segment gaps).
+    let mut best: Option<(usize, usize, usize)> = None;
+    let mut current: Option<(usize, usize, usize)> = None;
+    let mut gap = 0;
+    for (y, &count) in rows.iter().enumerate() {
+        let inked = count >= 2 && count < full_width;
+        match (&mut current, inked) {
+            (Some(run), true) => {
+                run.1 = y;
+                run.2 += count;
+                gap = 0;
+            }
+            (Some(_), false) => {
+                gap += 1;
+                if gap > (h / 40).max(2) {
+                    best = better_run(best, current.take());
                 }
             }
-            digits.push(DigitEvidence {
-                position,
-                darkness: dark,
-                mask,
-                digit: decode_mask(mask),
-            });
+            (None, true) => {
+                current = Some((y, y, count));
+                gap = 0;
+            }
+            (None, false) => {}
         }
-        let confidence = confidence.clamp(0.0, 1.0);
-        if edges.is_empty() {
-            return LcdRead {
-                reading: LcdReading::Blank,
-                confidence,
-                digits,
-                sharpness: 0.0,
-                contrast,
-            };
+    }
+    best = better_run(best, current);
+    let Some((top, bottom, _)) = best else {
+        return (darkness.to_vec(), w, h);
+    };
+    let band_h = bottom - top + 1;
+    if band_h < 6 {
+        return (darkness.to_vec(), w, h);
+    }
+    let margin = (band_h / 8).max(2);
+    let (y0, y1) = (top.saturating_sub(margin), (bottom + margin + 1).min(h));
+    // Columns with ink inside the band; columns at the window's edge that are dark all the way
+    // down are the bezel.
+    let mut cols = vec![0usize; w];
+    for y in top..=bottom {
+        for (x, &d) in darkness[y * w..(y + 1) * w].iter().enumerate() {
+            if d > threshold {
+                cols[x] += 1;
+            }
         }
-        edges.sort_by(f32::total_cmp);
-        let sharpness = edges[edges.len() / 2];
-        // Soft edges or segments neither clearly lit nor clearly unlit: the image is too
-        // soft to trust, and a pattern read from it must not be blamed on the token.
-        if sharpness < MIN_SHARPNESS || confidence < MIN_CONFIDENCE {
-            return LcdRead {
-                sharpness,
-                digits,
-                ..LcdRead::unreadable(Unreadable::Blurred, contrast)
-            };
-        }
-        let reading = if digits.iter().all(|d| d.digit.is_some()) {
-            LcdReading::Code(
-                digits
-                    .iter()
-                    .filter_map(|d| d.digit)
-                    .map(|d| char::from(b'0' + d))
-                    .collect(),
-            )
-        } else {
-            LcdReading::Unreadable(Unreadable::InvalidPattern(describe_invalid(&digits)))
-        };
-        LcdRead {
-            reading,
-            confidence,
-            digits,
-            sharpness,
-            contrast,
-        }
+    }
+    let mut left = 0;
+    while left < w && (cols[left] == 0 || (left < w / 20 + 1 && cols[left] * 10 >= band_h * 9)) {
+        left += 1;
+    }
+    let mut right = w;
+    while right > left
+        && (cols[right - 1] == 0 || (right > w - w / 20 - 1 && cols[right - 1] * 10 >= band_h * 9))
+    {
+        right -= 1;
+    }
+    if right <= left + 4 {
+        return (darkness.to_vec(), w, h);
+    }
+    let (x0, x1) = (left.saturating_sub(margin), (right + margin).min(w));
+    let (cw, ch) = (x1 - x0, y1 - y0);
+    let mut out = Vec::with_capacity(cw * ch);
+    for y in y0..y1 {
+        out.extend_from_slice(&darkness[y * w + x0..y * w + x1]);
+    }
+    (out, cw, ch)
+}
+
+/// The run `(first row, last row, ink)` with more ink.
+fn better_run(
+    best: Option<(usize, usize, usize)>,
+    run: Option<(usize, usize, usize)>,
+) -> Option<(usize, usize, usize)> {
+    match (best, run) {
+        (Some(b), Some(r)) if r.2 > b.2 => Some(r),
+        (None, r) => r,
+        (b, _) => b,
     }
 }
 
-/// `12?456 (position 3: segments a,b,f)` for an invalid display.
-fn describe_invalid(digits: &[DigitEvidence]) -> String {
-    let mut text: String = digits
-        .iter()
-        .map(|d| d.digit.map_or('?', |v| char::from(b'0' + v)))
-        .collect();
-    let bad: Vec<String> = digits
-        .iter()
-        .filter(|d| d.digit.is_none())
-        .map(|d| {
-            format!(
-                "position {}: segments {}",
-                d.position + 1,
-                segment_list(d.mask)
-            )
-        })
-        .collect();
-    // Writing to a String cannot fail.
-    let _ = write!(text, " ({})", bad.join("; "));
-    text
+/// Thresholds the sampled segments, checks focus and decodes.
+fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
+    let mut all: Vec<f32> = sampled.iter().flatten().map(|s| s.darkness).collect();
+    all.sort_by(f32::total_cmp);
+    // `all` holds 7 values per position and there is at least one position, so the index
+    // is in bounds.
+    let ink_level = all[(all.len() * 9 / 10).min(all.len() - 1)];
+    let threshold = (0.5 * ink_level).clamp(LIT_MIN, LIT_MAX);
+
+    let mut edges: Vec<f32> = Vec::new();
+    let mut confidence = 1.0f32;
+    let mut digits = Vec::with_capacity(sampled.len());
+    for (position, segments) in sampled.iter().enumerate() {
+        let mut mask = 0u8;
+        let mut dark = [0f32; 7];
+        for (i, s) in segments.iter().enumerate() {
+            dark[i] = s.darkness;
+            if s.darkness > threshold {
+                mask |= 1 << i;
+                edges.push(s.edge);
+                let span = (ink_level - threshold).max(0.05);
+                confidence = confidence.min((s.darkness - threshold) / span);
+            } else {
+                confidence = confidence.min((threshold - s.darkness) / threshold);
+            }
+        }
+        digits.push(DigitEvidence {
+            position,
+            darkness: dark,
+            mask,
+            digit: decode_mask(mask),
+        });
+    }
+    let confidence = confidence.clamp(0.0, 1.0);
+    if edges.is_empty() {
+        return LcdRead {
+            reading: LcdReading::Blank,
+            confidence,
+            digits,
+            sharpness: 0.0,
+            contrast,
+            quad: None,
+            tracked: false,
+        };
+    }
+    edges.sort_by(f32::total_cmp);
+    let sharpness = edges[edges.len() / 2];
+    // Soft edges or segments neither clearly lit nor clearly unlit: the image is too
+    // soft to trust, and a pattern read from it must not be blamed on the token.
+    if sharpness < MIN_SHARPNESS || confidence < MIN_CONFIDENCE {
+        return LcdRead {
+            sharpness,
+            digits,
+            ..LcdRead::unreadable(Unreadable::Blurred, contrast)
+        };
+    }
+    let reading = if digits.iter().all(|d| d.digit.is_some()) {
+        LcdReading::Code(
+            digits
+                .iter()
+                .filter_map(|d| d.digit)
+                .map(|d| char::from(b'0' + d))
+                .collect(),
+        )
+    } else {
+        LcdReading::Unreadable(Unreadable::InvalidPattern(describe_invalid(&digits)))
+    };
+    LcdRead {
+        reading,
+        confidence,
+        digits,
+        sharpness,
+        contrast,
+        quad: None,
+        tracked: false,
+    }
 }
 
 /// The grey level below which `q` of the histogram's pixels lie.
@@ -450,128 +367,113 @@ fn broad_darkness(darkness: &[f32], w: usize, h: usize, window: usize) -> f32 {
     best as f32
 }
 
-/// The region's pixels, copied out of the frame.
-struct Patch {
-    width: usize,
-    height: usize,
-    pixels: Vec<u8>,
-}
-
 impl Patch {
-    /// The part of `region` inside `image`; `None` when that is too small to hold digits.
-    fn cut(image: &GrayImage, region: Region) -> Option<Patch> {
-        let x0 = region.x.min(image.width());
-        let y0 = region.y.min(image.height());
-        let x1 = region.x.saturating_add(region.width).min(image.width());
-        let y1 = region.y.saturating_add(region.height).min(image.height());
-        let (width, height) = ((x1 - x0) as usize, (y1 - y0) as usize);
-        if width < 8 || height < 8 {
-            return None;
-        }
-        let stride = image.width() as usize;
-        let raw = image.as_raw();
-        let mut pixels = Vec::with_capacity(width * height);
-        for y in y0 as usize..y1 as usize {
-            let start = y * stride + x0 as usize;
-            pixels.extend_from_slice(raw.get(start..start + width)?);
-        }
-        Some(Patch {
-            width,
-            height,
-            pixels,
-        })
-    }
-
-    /// Darkness of each pixel relative to the panel: `1 - grey / panel`.
-    fn darkness(&self, panel: &Plane) -> Vec<f32> {
+    /// Darkness of each pixel relative to the panel behind it: `1 - grey / panel`.
+    fn darkness(&self, panel: &Background) -> Vec<f32> {
         let mut out = Vec::with_capacity(self.pixels.len());
+        let mut levels = vec![0f32; self.width];
         for y in 0..self.height {
+            panel.row(y, &mut levels);
             let row = &self.pixels[y * self.width..(y + 1) * self.width];
-            for (x, &p) in row.iter().enumerate() {
-                let level = panel.at(x as f32, y as f32).max(1.0);
-                out.push(1.0 - f32::from(p) / level);
+            for (&p, &level) in row.iter().zip(&levels) {
+                out.push(1.0 - f32::from(p) / level.max(1.0));
             }
         }
         out
     }
 }
 
-/// A brightness plane `a + b·(x - mx) + c·(y - my)` over the region.
-#[derive(Debug, Clone, Copy)]
-struct Plane {
-    a: f32,
-    b: f32,
-    c: f32,
-    mx: f32,
-    my: f32,
+/// The panel's brightness behind the digits, as a coarse grid of blocks interpolated
+/// bilinearly: follows light gradients and glare spots that a single threshold or plane cannot.
+#[derive(Debug, Clone)]
+struct Background {
+    /// Block size in pixels.
+    block: usize,
+    cols: usize,
+    rows: usize,
+    /// Panel level per block, row-major.
+    levels: Vec<f32>,
 }
 
-impl Plane {
-    fn at(&self, x: f32, y: f32) -> f32 {
-        self.a + self.b * (x - self.mx) + self.c * (y - self.my)
-    }
-
-    /// The panel brightness: a plane through the bright (80th percentile) level of small blocks,
-    /// refitted once without blocks well below the first fit.
-    fn fit_panel(patch: &Patch) -> Plane {
-        let bs = (patch.height / 5).clamp(6, 24);
-        let mut blocks: Vec<(f32, f32, f32)> = Vec::new();
-        let mut values: Vec<u8> = Vec::with_capacity(bs * bs);
-        for by in (0..patch.height).step_by(bs) {
-            for bx in (0..patch.width).step_by(bs) {
+impl Background {
+    /// The bright (80th percentile) level of each block; blocks much darker than their
+    /// neighbours (inside a bold digit) take their neighbours' level.
+    fn estimate(patch: &Patch) -> Background {
+        let block = (patch.height / 4).clamp(6, 32);
+        let cols = patch.width.div_ceil(block);
+        let rows = patch.height.div_ceil(block);
+        let mut levels = Vec::with_capacity(cols * rows);
+        let mut values: Vec<u8> = Vec::with_capacity(block * block);
+        for by in 0..rows {
+            for bx in 0..cols {
                 values.clear();
-                let (ye, xe) = ((by + bs).min(patch.height), (bx + bs).min(patch.width));
-                for y in by..ye {
+                let (y0, x0) = (by * block, bx * block);
+                let (y1, x1) = (
+                    (y0 + block).min(patch.height),
+                    (x0 + block).min(patch.width),
+                );
+                for y in y0..y1 {
                     values.extend_from_slice(
-                        &patch.pixels[y * patch.width + bx..y * patch.width + xe],
+                        &patch.pixels[y * patch.width + x0..y * patch.width + x1],
                     );
                 }
-                if values.len() * 3 < bs * bs {
-                    continue;
-                }
-                let k = values.len() * 4 / 5;
-                let v = *values.select_nth_unstable(k).1;
-                blocks.push(((bx + xe) as f32 / 2.0, (by + ye) as f32 / 2.0, f32::from(v)));
+                let k = (values.len() * 4 / 5).min(values.len().saturating_sub(1));
+                let level = if values.is_empty() {
+                    0
+                } else {
+                    *values.select_nth_unstable(k).1
+                };
+                levels.push(f32::from(level));
             }
         }
-        let first = Plane::least_squares(&blocks);
-        let kept: Vec<(f32, f32, f32)> = blocks
-            .iter()
-            .copied()
-            .filter(|&(x, y, v)| v >= 0.9 * first.at(x, y))
-            .collect();
-        if kept.len() >= 3 {
-            Plane::least_squares(&kept)
-        } else {
-            first
+        // A block well below the brightest of its neighbours sits on ink, not on panel.
+        let original = levels.clone();
+        for by in 0..rows {
+            for bx in 0..cols {
+                let mut brightest = 0f32;
+                for (dx, dy) in [(-1i32, 0i32), (1, 0), (0, -1), (0, 1)] {
+                    let (nx, ny) = (bx as i32 + dx, by as i32 + dy);
+                    if nx >= 0 && ny >= 0 && (nx as usize) < cols && (ny as usize) < rows {
+                        brightest = brightest.max(original[ny as usize * cols + nx as usize]);
+                    }
+                }
+                let i = by * cols + bx;
+                if original[i] < 0.75 * brightest {
+                    levels[i] = brightest * 0.9;
+                }
+            }
+        }
+        Background {
+            block,
+            cols,
+            rows,
+            levels,
         }
     }
 
-    fn least_squares(points: &[(f32, f32, f32)]) -> Plane {
-        let n = points.len().max(1) as f32;
-        let mx = points.iter().map(|p| p.0).sum::<f32>() / n;
-        let my = points.iter().map(|p| p.1).sum::<f32>() / n;
-        let a = points.iter().map(|p| p.2).sum::<f32>() / n;
-        let (mut sxx, mut sxy, mut syy, mut sxv, mut syv) = (0f32, 0f32, 0f32, 0f32, 0f32);
-        for &(x, y, v) in points {
-            let (dx, dy, dv) = (x - mx, y - my, v - a);
-            sxx += dx * dx;
-            sxy += dx * dy;
-            syy += dy * dy;
-            sxv += dx * dv;
-            syv += dy * dv;
+    /// The panel level along row `y`, interpolated between block centres, into `out`.
+    fn row(&self, y: usize, out: &mut [f32]) {
+        let fy = ((y as f32 + 0.5) / self.block as f32 - 0.5).clamp(0.0, (self.rows - 1) as f32);
+        // Non-negative after the clamp: truncation is floor.
+        let y0 = fy as usize;
+        let y1 = (y0 + 1).min(self.rows - 1);
+        let ty = fy - y0 as f32;
+        let column: Vec<f32> = (0..self.cols)
+            .map(|bx| {
+                let (a, b) = (
+                    self.levels[y0 * self.cols + bx],
+                    self.levels[y1 * self.cols + bx],
+                );
+                a + ty * (b - a)
+            })
+            .collect();
+        let last = (self.cols - 1) as f32;
+        for (x, o) in out.iter_mut().enumerate() {
+            let fx = ((x as f32 + 0.5) / self.block as f32 - 0.5).clamp(0.0, last);
+            let x0 = fx as usize;
+            let x1 = (x0 + 1).min(self.cols - 1);
+            *o = column[x0] + (fx - x0 as f32) * (column[x1] - column[x0]);
         }
-        let det = sxx * syy - sxy * sxy;
-        let (b, c) = if det.abs() > 1e-3 * (sxx * syy).max(1e-6) {
-            ((sxv * syy - syv * sxy) / det, (syv * sxx - sxv * sxy) / det)
-        } else if sxx > 0.0 {
-            (sxv / sxx, 0.0)
-        } else if syy > 0.0 {
-            (0.0, syv / syy)
-        } else {
-            (0.0, 0.0)
-        };
-        Plane { a, b, c, mx, my }
     }
 }
 
@@ -968,61 +870,5 @@ fn fit_line(points: &[(f32, f32, f32)]) -> (f32, f32) {
         fit(&kept)
     } else {
         (a, b)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decode_table_accepts_both_sevens() {
-        assert_eq!(decode_mask(0x07), Some(7));
-        assert_eq!(decode_mask(0x27), Some(7));
-        assert_eq!(decode_mask(0x7b), None);
-        assert_eq!(decode_mask(0), None);
-    }
-
-    #[test]
-    fn invalid_pattern_names_segments() {
-        let d = |position, mask| DigitEvidence {
-            position,
-            darkness: [0.0; 7],
-            mask,
-            digit: decode_mask(mask),
-        };
-        let text = describe_invalid(&[d(0, 0x06), d(1, 0x5b), d(2, 0x23)]);
-        assert_eq!(text, "12? (position 3: segments a,b,f)");
-    }
-
-    #[test]
-    fn only_invalid_patterns_are_token_faults() {
-        assert!(Unreadable::InvalidPattern(String::new()).is_token_fault());
-        assert!(!Unreadable::Blurred.is_token_fault());
-        assert!(!Unreadable::NotFound.is_token_fault());
-        assert!(!Unreadable::OverExposed.is_token_fault());
-    }
-
-    #[test]
-    fn black_and_white_regions_are_unreadable() {
-        let region = Region {
-            x: 0,
-            y: 0,
-            width: 40,
-            height: 20,
-        };
-        let reader = LcdReader::new(region, 6);
-        let black = GrayImage::new(40, 20);
-        assert_eq!(
-            reader.read(&black).reading,
-            LcdReading::Unreadable(Unreadable::NotFound)
-        );
-        let white = GrayImage::from_pixel(40, 20, image::Luma([255]));
-        assert_eq!(
-            reader.read(&white).reading,
-            LcdReading::Unreadable(Unreadable::OverExposed)
-        );
-        let grey = GrayImage::from_pixel(40, 20, image::Luma([180]));
-        assert_eq!(reader.read(&grey).reading, LcdReading::Blank);
     }
 }
