@@ -72,16 +72,23 @@ pub fn cut_exact_crop(frame: &GrayImage, digits_quad: &Quad, slant_deg: f32) -> 
     Some(image::imageops::crop_imm(frame, area.x, area.y, area.width, area.height).to_image())
 }
 
+/// Context kept around the exact crop box in [`ExactCrop::image`], as a share of the digit height.
+pub const CONTEXT_SHARE: f32 = 0.5;
+
 /// A photo's exact crop, with what an anchor needs to know to straighten it.
+///
+/// The image holds the exact crop box plus some context, so that turning it back brings in frame
+/// pixels rather than blank corners; the tools read only [`ExactCrop::exact_box`] or
+/// [`ExactCrop::upright_box`] of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExactCrop {
-    /// The grey pixels of the crop box.
+    /// The grey pixels of the crop box and its context.
     pub image: GrayImage,
     /// How the digits in the crop are turned and leaning.
     pub deskew: Deskew,
     /// The digits' height in pixels (the digits quad's).
     pub digit_height: f32,
-    /// The digits quad in crop coordinates.
+    /// The digits quad in image coordinates.
     pub digits_quad: Quad,
 }
 
@@ -90,7 +97,18 @@ impl ExactCrop {
     /// lies outside the frame.
     pub fn cut(frame: &GrayImage, photo: &LabelledPhoto) -> Option<ExactCrop> {
         let slant_deg = photo.slant_deg.unwrap_or(0.0);
-        let area = exact_crop_box(&photo.digits_quad, slant_deg, frame.width(), frame.height())?;
+        let exact = exact_crop_box(&photo.digits_quad, slant_deg, frame.width(), frame.height())?;
+        let context = (CONTEXT_SHARE * photo.digits_quad.height()).ceil() as u32;
+        let (x, y) = (
+            exact.x.saturating_sub(context),
+            exact.y.saturating_sub(context),
+        );
+        let area = CropBox {
+            x,
+            y,
+            width: (exact.x + exact.width + context).min(frame.width()) - x,
+            height: (exact.y + exact.height + context).min(frame.height()) - y,
+        };
         Some(ExactCrop {
             image: image::imageops::crop_imm(frame, area.x, area.y, area.width, area.height)
                 .to_image(),
@@ -103,6 +121,19 @@ impl ExactCrop {
                     .map(|(x, y)| (x - area.x as f32, y - area.y as f32)),
             },
         })
+    }
+
+    /// The exact crop box in image coordinates.
+    pub fn exact_box(&self) -> Option<CropBox> {
+        let (width, height) = self.image.dimensions();
+        exact_crop_box(&self.digits_quad, self.deskew.slant_deg, width, height)
+    }
+
+    /// The box around the digits once the image is turned back by the deskew's rotation about
+    /// its centre (see [`Deskew::upright_box`]).
+    pub fn upright_box(&self) -> Option<CropBox> {
+        let (width, height) = self.image.dimensions();
+        self.deskew.upright_box(&self.digits_quad, width, height)
     }
 }
 
@@ -164,6 +195,7 @@ impl Deskew {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -330,6 +330,7 @@ fn parse_expected(text: &str) -> Result<Expected, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

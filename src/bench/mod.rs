@@ -7,8 +7,11 @@ pub mod anchor;
 pub mod crop;
 pub mod error;
 pub mod labels;
+pub mod ocr;
+pub mod ocr_report;
 pub mod scratch;
 pub mod ssocr;
 pub mod tesseract;
 
 pub use error::BenchError;
+pub use ocr::{FrameReader, OcrBenchOptions, OcrBenchReport, run_ocr_bench};

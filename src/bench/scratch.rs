@@ -55,6 +55,7 @@ impl Drop for ScratchDir {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -68,32 +68,44 @@ pub fn ssocr_args(
         args.extend(["-c".into(), "digits".into()]);
     }
     args.push("--".into());
-    let mut height = crop.image.height();
-    if settings.deskew {
-        if deskew.rotation_deg.abs() >= ROTATE_MIN_DEG {
-            // ssocr turns clockwise about the centre by its argument; undo the row's clockwise
-            // turn, then keep only the now upright digits (the turned crop's corners hold bezel
-            // and body, which would spoil ssocr's threshold).
-            args.extend([
-                "rotate".into(),
-                format!("{:.2}", -deskew.rotation_deg).into(),
-            ]);
-            let (width, full_height) = crop.image.dimensions();
-            if let Some(area) = deskew.upright_box(&crop.digits_quad, width, full_height) {
-                args.push("crop".into());
-                args.extend(
-                    [area.x, area.y, area.width, area.height]
-                        .map(|v| OsString::from(v.to_string())),
-                );
-                height = area.height;
-            }
-        }
-        // `shear N` moves the bottom row N pixels right and the top row not at all, which
-        // undoes a lean of atan(N / height) to the right.
-        let offset = (deskew.slant_deg.to_radians().tan() * height as f32).round();
-        if offset != 0.0 {
-            args.extend(["shear".into(), format!("{offset:.0}").into()]);
-        }
+    let turn = settings.deskew && deskew.rotation_deg.abs() >= ROTATE_MIN_DEG;
+    if turn {
+        // ssocr turns clockwise about the centre by its argument; undo the row's clockwise turn.
+        args.extend([
+            "rotate".into(),
+            format!("{:.2}", -deskew.rotation_deg).into(),
+        ]);
+    }
+    let area = if turn {
+        crop.upright_box()
+    } else {
+        crop.exact_box()
+    };
+    let Some(mut area) = area else {
+        // The digits quad lies outside the crop: let ssocr try the whole image.
+        args.push(image.into());
+        return args;
+    };
+    // `shear N` moves the bottom row N pixels right and the top row not at all, which undoes a
+    // lean of atan(N / height) to the right. It drops what it moves out of the image, so the box
+    // gets N more pixels on the side the digits move to.
+    let offset = if settings.deskew {
+        (deskew.slant_deg.to_radians().tan() * area.height as f32).round() as i64
+    } else {
+        0
+    };
+    let room = offset.unsigned_abs() as u32;
+    if offset > 0 {
+        area.width = (area.width + room).min(crop.image.width() - area.x);
+    } else if offset < 0 {
+        let x = area.x.saturating_sub(room);
+        area.width += area.x - x;
+        area.x = x;
+    }
+    args.push("crop".into());
+    args.extend([area.x, area.y, area.width, area.height].map(|v| OsString::from(v.to_string())));
+    if offset != 0 {
+        args.extend(["shear".into(), offset.to_string().into()]);
     }
     if settings.remove_isolated {
         args.push("remove_isolated".into());
@@ -106,6 +118,7 @@ pub fn ssocr_args(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::bench::crop::Deskew;
@@ -120,13 +133,13 @@ mod tests {
 
     fn crop(rotation_deg: f32, slant_deg: f32) -> ExactCrop {
         ExactCrop {
-            image: image::GrayImage::new(300, 100),
+            image: image::GrayImage::new(320, 120),
             deskew: Deskew {
                 rotation_deg,
                 slant_deg,
             },
             digit_height: 60.0,
-            digits_quad: Quad::parse("20 20 280 20 280 80 20 80").unwrap(),
+            digits_quad: Quad::parse("30 30 290 30 290 90 30 90").unwrap(),
         }
     }
 
@@ -138,11 +151,12 @@ mod tests {
             &crop(-3.0, 6.0),
             Path::new("/tmp/c.png"),
         );
-        // Turned by 3°, the 260×60 quad's box is 262.8×73.5; add a 6 px margin on every side
-        // and a 3.2 px italic overhang left and right. The shear is tan 6° × 86 px.
+        // Turned by 3° about (160, 60), the 260×60 quad's box is 262.8×73.5; add a 6 px margin
+        // on every side and a 3.2 px italic overhang left and right: x 19..301, y 17..103. The
+        // shear is tan 6° × 86 px = 9 px, and the box gets 9 px more on the right.
         assert_eq!(
             text(&args),
-            "-d 6 -T -c digits -- rotate 3.00 crop 9 7 282 86 shear 9 remove_isolated dilation /tmp/c.png"
+            "-d 6 -T -c digits -- rotate 3.00 crop 19 17 291 86 shear 9 remove_isolated dilation /tmp/c.png"
         );
     }
 
@@ -156,6 +170,6 @@ mod tests {
             dilation: false,
         };
         let args = ssocr_args(&settings, 6, &crop(0.2, 0.0), Path::new("c.png"));
-        assert_eq!(text(&args), "-d 6 -- c.png");
+        assert_eq!(text(&args), "-d 6 -- crop 24 24 272 72 c.png");
     }
 }

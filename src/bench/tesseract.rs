@@ -37,6 +37,8 @@ pub struct TesseractSettings {
     pub digit_height_px: Option<u32>,
     /// Gaussian blur sigma as a share of the digit height (after scaling); 0 for none.
     pub blur_share: f32,
+    /// Threshold the prepared crop to black and white (Otsu) before the call.
+    pub binarise: bool,
 }
 
 impl Default for TesseractSettings {
@@ -47,6 +49,7 @@ impl Default for TesseractSettings {
             deskew: true,
             digit_height_px: Some(48),
             blur_share: 0.04,
+            binarise: false,
         }
     }
 }
@@ -56,7 +59,12 @@ pub fn prepare_for_tesseract(settings: &TesseractSettings, crop: &ExactCrop) -> 
     let mut image = if settings.deskew {
         straighten(crop)
     } else {
-        crop.image.clone()
+        match crop.exact_box() {
+            Some(a) => {
+                image::imageops::crop_imm(&crop.image, a.x, a.y, a.width, a.height).to_image()
+            }
+            None => crop.image.clone(),
+        }
     };
     let mut height = crop.digit_height.max(1.0);
     if let Some(target) = settings.digit_height_px {
@@ -68,6 +76,14 @@ pub fn prepare_for_tesseract(settings: &TesseractSettings, crop: &ExactCrop) -> 
     }
     if settings.blur_share > 0.0 {
         image = imageproc::filter::gaussian_blur_f32(&image, settings.blur_share * height);
+    }
+    if settings.binarise {
+        let level = imageproc::contrast::otsu_level(&image);
+        imageproc::contrast::threshold_mut(
+            &mut image,
+            level,
+            imageproc::contrast::ThresholdType::Binary,
+        );
     }
     image
 }
@@ -88,7 +104,7 @@ fn straighten(crop: &ExactCrop) -> GrayImage {
         Interpolation::Bilinear,
         Border::Replicate,
     );
-    let upright = match deskew.upright_box(&crop.digits_quad, width, height) {
+    let upright = match crop.upright_box() {
         Some(a) => image::imageops::crop_imm(&turned, a.x, a.y, a.width, a.height).to_image(),
         None => turned,
     };
@@ -125,6 +141,7 @@ pub fn tesseract_args(settings: &TesseractSettings, image: &Path) -> Vec<OsStrin
 pub const TESSERACT_ENV: [(&str, &str); 1] = [("OMP_THREAD_LIMIT", "1")];
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::bench::crop::Deskew;
