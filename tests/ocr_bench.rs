@@ -119,7 +119,10 @@ fn a_run_counts_rights_wrongs_and_blanks_and_writes_details() {
     assert!(text.contains("ssocr      skipped on request"), "{text}");
     assert!(text.contains("otprig whole frame"), "{text}");
     assert!(text.contains("66.7%"), "{text}");
-    assert!(text.contains("speed on 3 frames of 640×480"), "{text}");
+    assert!(
+        text.contains("mean ms on the 3 frames of 640×480"),
+        "{text}"
+    );
 
     let csv = std::fs::read_to_string(&details).unwrap();
     let lines: Vec<&str> = csv.lines().collect();

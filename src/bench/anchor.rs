@@ -8,8 +8,8 @@
 //!   process, its run and reading its output, which is what a lab pays per frame.
 //! - A tool that is not installed is found out once, up front ([`Anchor::version`]), and reported
 //!   as such; it never reads as "wrong".
-//! - A non-zero exit status is an answer (ssocr exits 1 or 2 when it finds too few digits); only a
-//!   failure to start the process is an error.
+//! - ssocr's exit statuses 1 and 2 (too few or unknown digits) are answers; a failure to start the
+//!   process or any other exit status is an error of the machine, never a wrong read.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -48,6 +48,16 @@ impl Anchor {
         match self {
             Anchor::Ssocr => "ssocr",
             Anchor::Tesseract => "tesseract-ocr",
+        }
+    }
+
+    /// True when a call that ended with `exit_code` gave an answer: ssocr exits 1 or 2 when it
+    /// found too few or unknown digits, which is an answer; anything else (tesseract without its
+    /// language data, ssocr's 99) is a broken tool.
+    fn is_answer(self, exit_code: Option<i32>) -> bool {
+        match self {
+            Anchor::Ssocr => matches!(exit_code, Some(0..=2)),
+            Anchor::Tesseract => exit_code == Some(0),
         }
     }
 
@@ -141,6 +151,18 @@ impl AnchorInput {
             program: self.anchor.name(),
             source,
         })?;
+        if !self.anchor.is_answer(output.status.code()) {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(BenchError::ToolFailed {
+                program: self.anchor.name(),
+                image: self.image.clone(),
+                message: format!(
+                    "{}: {}",
+                    output.status,
+                    stderr.lines().next().unwrap_or("").trim()
+                ),
+            });
+        }
         let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
         Ok(AnchorRead {
             digits: digits_only(&text),
@@ -171,6 +193,16 @@ pub fn digits_only(text: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_broken_calls_are_errors() {
+        assert!(Anchor::Ssocr.is_answer(Some(0)));
+        assert!(Anchor::Ssocr.is_answer(Some(2)));
+        assert!(!Anchor::Ssocr.is_answer(Some(99)));
+        assert!(!Anchor::Ssocr.is_answer(None));
+        assert!(Anchor::Tesseract.is_answer(Some(0)));
+        assert!(!Anchor::Tesseract.is_answer(Some(1)));
+    }
 
     #[test]
     fn outputs_are_normalised_to_their_digits() {

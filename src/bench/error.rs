@@ -48,6 +48,16 @@ pub enum BenchError {
         /// Why.
         source: std::io::Error,
     },
+    /// An anchor tool ran but failed (not a wrong answer: the tool itself is broken).
+    #[error("{program} failed on {}: {message}", image.display())]
+    ToolFailed {
+        /// The program.
+        program: &'static str,
+        /// The crop it was given.
+        image: PathBuf,
+        /// Its exit status and first line of standard error.
+        message: String,
+    },
     /// The fixture set has no photo to measure.
     #[error("{}: no labelled photo", path.display())]
     NoPhotos {

@@ -1,7 +1,13 @@
 //! Benchmarks: measure otprig's perception against the tools a lab would use instead.
 //!
-//! Inputs: a labelled fixture set (see [`labels`]). Outputs: reports of accuracy and time per frame.
-//! Benchmarks read fixtures and run external tools; they never drive a rig.
+//! Inputs: a labelled fixture set (see [`labels`]) and otprig's reader behind [`FrameReader`].
+//! Outputs: an [`OcrBenchReport`] of accuracy and time per frame, printed as one table with the
+//! ratios and a breakdown, and optionally a per-photo CSV.
+//!
+//! Benchmarks read fixtures and run external tools (`ssocr`, `tesseract`); they never drive a rig.
+//! The OCR benchmark is split by stage: [`labels`] (the label file), [`crop`] (the anchors' exact
+//! crops), [`ssocr`] and [`tesseract`] (how each anchor is called), [`anchor`] (running and timing
+//! a call), [`ocr`] (the run) and [`ocr_report`] (the printed report and the details CSV).
 
 pub mod anchor;
 pub mod crop;

@@ -259,16 +259,23 @@ impl OcrBenchReport {
             return writeln!(out, "speed targets: no 640×480 frame in the set");
         }
         let verdict = |ms: f64, target: f64| if ms <= target { "met" } else { "MISSED" };
-        writeln!(
+        write!(
             out,
-            "speed on {} frames of 640×480: whole frame mean {:.2} ms (target ≤ {WHOLE_FRAME_TARGET_MS} ms: {}), \
-             tracked mean {:.2} ms (target ≤ {TRACKED_TARGET_MS} ms: {})",
+            "mean ms on the {} frames of 640×480: otprig whole frame {:.2} (target ≤ {WHOLE_FRAME_TARGET_MS}: {}), \
+             tracked {:.2} (target ≤ {TRACKED_TARGET_MS}: {})",
             whole.photos,
             whole.mean_ms,
             verdict(whole.mean_ms, WHOLE_FRAME_TARGET_MS),
             tracked.mean_ms,
             verdict(tracked.mean_ms, TRACKED_TARGET_MS),
-        )
+        )?;
+        for tool in self.tools() {
+            if let Tool::Anchor(anchor) = tool {
+                let s = self.stats_where(tool, at_target);
+                write!(out, ", {} {:.2}", anchor.name(), s.mean_ms)?;
+            }
+        }
+        writeln!(out)
     }
 
     fn print_ratios(&self, out: &mut impl Write) -> io::Result<()> {
