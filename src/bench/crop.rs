@@ -3,8 +3,8 @@
 //! Inputs: a grey frame, the labelled quad around its digit cells and the labelled slant of the
 //! digits. Outputs: the axis-aligned bounding box of the quad, widened by the glyphs' italic
 //! overhang (the quad is the cells' box before slant), grown by [`MARGIN_SHARE`] of the digit
-//! height on every side and clipped to the frame; the grey pixels inside it; and the [`Deskew`]
-//! that would make the digits upright.
+//! height on every side and clipped to the frame; the grey pixels inside it (with some context,
+//! [`ExactCrop`]); and the [`Deskew`] that would make the digits upright.
 //!
 //! This is the anchors' best case: a lab using `ssocr` or `tesseract` would hand-set such a box,
 //! rotation and shear once per bench; here they come from the ground truth of every photo, so the
@@ -64,12 +64,6 @@ pub fn exact_crop_box(
         width: x1 - x0,
         height: y1 - y0,
     })
-}
-
-/// The grey pixels of `frame` inside the crop box of `digits_quad` (digits slanted by `slant_deg`).
-pub fn cut_exact_crop(frame: &GrayImage, digits_quad: &Quad, slant_deg: f32) -> Option<GrayImage> {
-    let area = exact_crop_box(digits_quad, slant_deg, frame.width(), frame.height())?;
-    Some(image::imageops::crop_imm(frame, area.x, area.y, area.width, area.height).to_image())
 }
 
 /// Context kept around the exact crop box in [`ExactCrop::image`], as a share of the digit height.
@@ -247,11 +241,25 @@ mod tests {
     }
 
     #[test]
-    fn the_crop_holds_the_frame_pixels_of_the_box() {
+    fn the_crop_holds_the_box_and_context_from_the_frame() {
         let frame = GrayImage::from_fn(64, 48, |x, y| image::Luma([(x + y) as u8]));
-        let crop = cut_exact_crop(&frame, &quad("10 10 30 10 30 30 10 30"), 0.0).unwrap();
-        assert_eq!(crop.dimensions(), (24, 24));
-        assert_eq!(crop.get_pixel(0, 0)[0], 16);
+        let text = "file,expected,digits_quad\nf.png,123456,20 12 40 12 40 32 20 32\n";
+        let photos = crate::bench::labels::parse_labels(
+            text,
+            std::path::Path::new("labels.csv"),
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let crop = ExactCrop::cut(&frame, &photos[0]).unwrap();
+        // Exact box x 18..42, y 10..34; 10 px of context, clipped to the frame.
+        assert_eq!(crop.image.dimensions(), (44, 44));
+        let exact = crop.exact_box().unwrap();
+        assert_eq!(
+            (exact.x, exact.y, exact.width, exact.height),
+            (10, 10, 24, 24)
+        );
+        assert_eq!(crop.image.get_pixel(exact.x, exact.y)[0], 18 + 10);
+        assert_eq!(crop.digits_quad.corners[0], (12.0, 12.0));
     }
 
     #[test]
