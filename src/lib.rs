@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;

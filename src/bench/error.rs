@@ -1,0 +1,85 @@
+//! Errors of the benchmarks: unreadable fixtures, bad labels, scratch files that cannot be written.
+//!
+//! A wrong or missing reading is never an error: it is a result the benchmark counts.
+
+use std::path::{Path, PathBuf};
+
+/// One problem on one line of a label file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelProblem {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+}
+
+/// Why a benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A file or directory could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A label file is wrong: every problem, each as `FILE:LINE: what`.
+    #[error("{}", render_problems(path, problems))]
+    Labels {
+        /// The label file.
+        path: PathBuf,
+        /// Every problem found, in file order.
+        problems: Vec<LabelProblem>,
+    },
+    /// A photo could not be decoded.
+    #[error("{}: {source}", path.display())]
+    Image {
+        /// The photo.
+        path: PathBuf,
+        /// Why.
+        source: image::ImageError,
+    },
+    /// An anchor tool could not be started (after it was found installed).
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        /// The program.
+        program: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An anchor tool ran but failed (not a wrong answer: the tool itself is broken).
+    #[error("{program} failed on {}: {message}", image.display())]
+    ToolFailed {
+        /// The program.
+        program: &'static str,
+        /// The crop it was given.
+        image: PathBuf,
+        /// Its exit status and first line of standard error.
+        message: String,
+    },
+    /// The fixture set has no photo to measure.
+    #[error("{}: no labelled photo", path.display())]
+    NoPhotos {
+        /// The fixture directory.
+        path: PathBuf,
+    },
+}
+
+impl BenchError {
+    /// True when the user's input is wrong (bad or empty fixture set), false when the machine failed.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            BenchError::Labels { .. } | BenchError::Image { .. } | BenchError::NoPhotos { .. }
+        )
+    }
+}
+
+fn render_problems(path: &Path, problems: &[LabelProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}:{}: {}", path.display(), p.line, p.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
