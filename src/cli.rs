@@ -32,6 +32,37 @@ pub enum Command {
     /// Find the LCD window in the rig camera's frames; store it beside the rig file with an
     /// annotated PNG.
     Calibrate(CalibrateArgs),
+    /// Measure otprig's perception against the tools a lab would use instead.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `otprig bench`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The LCD reader on a labelled photo set beside `ssocr` and `tesseract` given exact crops:
+    /// accuracy, wrong codes and ms per frame for each, with the ratios.
+    Ocr(BenchOcrArgs),
+}
+
+/// `otprig bench ocr`.
+#[derive(Debug, Args)]
+pub struct BenchOcrArgs {
+    /// The labelled photo set: images and their `labels.csv`.
+    #[arg(long, value_name = "DIR", default_value = "fixtures/lcd")]
+    pub fixtures: PathBuf,
+    /// Measure only the first N photos of the label file.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Also write one CSV line per photo (every tool's answer and time) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub details: Option<PathBuf>,
+    /// Leave `ssocr` out.
+    #[arg(long)]
+    pub no_ssocr: bool,
+    /// Leave `tesseract` out.
+    #[arg(long)]
+    pub no_tesseract: bool,
 }
 
 /// `otprig ocr`.

@@ -1,5 +1,6 @@
 //! The crate-level error: every stage's error, and the exit code each comes to.
 
+use crate::bench::BenchError;
 use crate::config::ConfigError;
 use crate::oracle::OracleError;
 use crate::report::ReportError;
@@ -30,6 +31,9 @@ pub enum Error {
     /// A report could not be written.
     #[error("report: {0}")]
     Report(#[from] ReportError),
+    /// A benchmark could not run (bad fixture set, or an anchor tool broke).
+    #[error("bench: {0}")]
+    Bench(#[from] BenchError),
     /// The run folder could not be made.
     #[error("{path}: {source}")]
     Io {
@@ -45,10 +49,12 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) | Error::Config(_) | Error::Configs(_) => 3,
+            Error::Bench(e) if e.is_bad_input() => 3,
             Error::Rig(_)
             | Error::Oracle(_)
             | Error::Journal(_)
             | Error::Report(_)
+            | Error::Bench(_)
             | Error::Io { .. } => 2,
         }
     }

@@ -11,7 +11,6 @@ use otprig::bench::anchor::{Anchor, AnchorInput, AnchorSettings};
 use otprig::bench::crop::ExactCrop;
 use otprig::bench::labels::{Expected, load_labels};
 use otprig::bench::ocr::{AnchorStatus, Answer, FrameRead, Verdict};
-use otprig::bench::scratch::ScratchDir;
 use otprig::bench::{FrameReader, OcrBenchOptions, run_ocr_bench};
 use otprig::perception::lcd::LcdReader;
 use otprig::rig::sim::scene::{LcdContent, Optics, SceneRenderer};
@@ -94,7 +93,7 @@ fn a_run_counts_rights_wrongs_and_blanks_and_writes_details() {
         details: Some(details.clone()),
         ..OcrBenchOptions::new(dir.path())
     };
-    let report = run_ocr_bench(&options, &mut reader).unwrap();
+    let report = run_ocr_bench(&options, &mut reader, &mut |_, _| {}).unwrap();
     assert_eq!(reader.resets, 3, "a fresh reader for every photo");
     let verdicts: Vec<Verdict> = report.photos.iter().map(|p| p.tracked.verdict).collect();
     assert_eq!(
@@ -139,7 +138,7 @@ fn a_limit_of_zero_photos_is_an_error() {
         limit: Some(0),
         ..OcrBenchOptions::new(dir.path())
     };
-    let error = run_ocr_bench(&options, &mut LcdReader::new(6)).unwrap_err();
+    let error = run_ocr_bench(&options, &mut LcdReader::new(6), &mut |_, _| {}).unwrap_err();
     assert!(
         error.to_string().ends_with(": no labelled photo"),
         "{error}"
@@ -152,7 +151,7 @@ fn installed_anchors_read_clean_simulator_crops() {
     let dir = tempfile::tempdir().unwrap();
     write_sim_set(dir.path(), &[Some([3, 0, 5, 8, 2, 7]), None]);
     let photos = load_labels(dir.path()).unwrap();
-    let scratch = ScratchDir::new().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
     for anchor in Anchor::ALL {
         let Some(version) = anchor.version() else {
             eprintln!("skipped: {} not installed", anchor.name());
@@ -199,7 +198,7 @@ fn the_benchmark_runs_on_the_lcd_fixture_set() {
         limit: Some(6),
         ..OcrBenchOptions::new(common::root().join("fixtures/lcd"))
     };
-    let report = run_ocr_bench(&options, &mut LcdReader::new(6)).unwrap();
+    let report = run_ocr_bench(&options, &mut LcdReader::new(6), &mut |_, _| {}).unwrap();
     assert_eq!(report.photos.len(), 6);
     for (anchor, status) in &report.anchors {
         match anchor.version() {
@@ -211,4 +210,46 @@ fn the_benchmark_runs_on_the_lcd_fixture_set() {
     report.print(&mut text).unwrap();
     let text = String::from_utf8(text).unwrap();
     assert!(text.contains("otprig tracked"), "{text}");
+}
+
+/// `otprig bench ocr` prints the table on stdout and exits 0; the anchors can be left out.
+#[test]
+fn bench_ocr_command_prints_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    write_sim_set(dir.path(), &[Some([4, 0, 7, 1, 9, 2]), None]);
+    let details = dir.path().join("details.csv");
+    let out = common::otprig()
+        .args(["bench", "ocr", "--no-ssocr", "--no-tesseract", "--fixtures"])
+        .arg(dir.path())
+        .arg("--details")
+        .arg(&details)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("OCR benchmark: 2 photos"), "{stdout}");
+    assert!(stdout.contains("otprig whole frame"), "{stdout}");
+    assert!(stdout.contains("ssocr      skipped on request"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(&details).unwrap().lines().count(),
+        3
+    );
+}
+
+/// A broken label file exits 3 and names the file and line.
+#[test]
+fn bench_ocr_command_names_a_bad_label_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write_sim_set(dir.path(), &[Some([4, 0, 7, 1, 9, 2])]);
+    let labels = dir.path().join("labels.csv");
+    let text = std::fs::read_to_string(&labels).unwrap();
+    std::fs::write(&labels, text.replace(",407192,", ",40719x,")).unwrap();
+    let out = common::otprig()
+        .args(["bench", "ocr", "--fixtures"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("labels.csv:2:"), "{stderr}");
 }

@@ -15,7 +15,6 @@ pub mod error;
 pub mod labels;
 pub mod ocr;
 pub mod ocr_report;
-pub mod scratch;
 pub mod ssocr;
 pub mod tesseract;
 

@@ -25,7 +25,6 @@ use super::anchor::{Anchor, AnchorInput, AnchorSettings};
 use super::crop::ExactCrop;
 use super::error::{BenchError, LabelProblem};
 use super::labels::{Expected, LABELS_FILE, LabelledPhoto, load_labels};
-use super::scratch::ScratchDir;
 use crate::perception::lcd::{LcdReader, LcdReading};
 
 /// A tool's answer for one photo, normalised for scoring.
@@ -202,10 +201,12 @@ pub struct OcrBenchReport {
     pub photos: Vec<PhotoResult>,
 }
 
-/// Runs the benchmark: otprig through `otprig`, and the available requested anchors.
+/// Runs the benchmark: otprig through `otprig`, and the available requested anchors;
+/// `progress(done, total)` is called after each photo.
 pub fn run_ocr_bench(
     options: &OcrBenchOptions,
     otprig: &mut dyn FrameReader,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<OcrBenchReport, BenchError> {
     let mut photos = load_labels(&options.fixtures)?;
     if let Some(limit) = options.limit {
@@ -237,7 +238,13 @@ pub fn run_ocr_bench(
     let scratch = if running.is_empty() {
         None
     } else {
-        Some(ScratchDir::new()?)
+        let dir = std::env::temp_dir();
+        Some(
+            tempfile::Builder::new()
+                .prefix("otprig-bench-")
+                .tempdir()
+                .map_err(|source| BenchError::Io { path: dir, source })?,
+        )
     };
     let total = photos.len();
     let mut results = Vec::with_capacity(total);
@@ -276,9 +283,7 @@ pub fn run_ocr_bench(
                 ));
             }
         }
-        if (index + 1) % 50 == 0 {
-            tracing::info!("ocr bench: {} of {total} photos", index + 1);
-        }
+        progress(index + 1, total);
         results.push(PhotoResult {
             frame_size: frame.dimensions(),
             photo,
