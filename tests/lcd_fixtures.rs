@@ -12,13 +12,16 @@ use std::time::Instant;
 
 use otprig::perception::lcd::{LcdReader, LcdReading};
 
-/// Floors of this version (measured: 312 of 360 exact).
-const MIN_EXACT_SHARE: f64 = 0.86;
-const MIN_BLANK_SHARE: f64 = 0.85;
+/// Floors of this version (measured: 326 of 360 exact, 48 of 51 blanks).
+const MIN_EXACT_SHARE: f64 = 0.9;
+const MIN_BLANK_SHARE: f64 = 0.94;
 /// A wrong code at or above this confidence fails the test outright.
 const HIGH_CONFIDENCE: f32 = 0.9;
-/// Wrong codes tolerated below that confidence (measured: 3, at 0.45, 0.49 and 0.81).
+/// Wrong codes tolerated below that confidence (measured: 3, at 0.42, 0.59 and 0.81).
 const MAX_WRONG_CODES: usize = 3;
+/// Displays showing a code read as blank, tolerated in this version (measured: 3, all faint
+/// hairline or thin-square digits at low contrast: photo-0171, -0210, -0247).
+const MAX_BLANK_ON_CODE: usize = 3;
 
 #[test]
 fn reads_the_fixture_set() {
@@ -26,6 +29,7 @@ fn reads_the_fixture_set() {
     let labels = std::fs::read_to_string(dir.join("labels.csv")).unwrap();
     let (mut total, mut exact, mut blanks, mut blanks_right) = (0usize, 0usize, 0usize, 0usize);
     let mut wrong = Vec::new();
+    let mut blank_on_code = Vec::new();
     let mut unreadable: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_font: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut seconds = 0f64;
@@ -53,7 +57,15 @@ fn reads_the_fixture_set() {
                 }
                 code == expected
             }
-            LcdReading::Blank => expected == "blank",
+            LcdReading::Blank => {
+                if expected != "blank" {
+                    blank_on_code.push(format!(
+                        "{file}: {expected} read blank ({:.2})",
+                        read.confidence
+                    ));
+                }
+                expected == "blank"
+            }
             LcdReading::Unreadable(why) => {
                 *unreadable
                     .entry(format!("{why:?}").chars().take(14).collect())
@@ -76,13 +88,14 @@ fn reads_the_fixture_set() {
     }
     println!(
         "fixtures: {exact}/{total} exact ({:.1} %), blanks {blanks_right}/{blanks}, wrong codes {}, \
-         unreadable {unreadable:?}, {:.2} ms/frame (debug builds are slower)",
+         codes read as blank {}, unreadable {unreadable:?}, {:.2} ms/frame (debug builds are slower)",
         100.0 * exact as f64 / total as f64,
         wrong.len(),
+        blank_on_code.len(),
         1000.0 * seconds / total as f64
     );
     println!("by font (right/total): {by_font:?}");
-    for w in &wrong {
+    for w in wrong.iter().chain(&blank_on_code) {
         println!("wrong: {w}");
     }
     assert!(total >= 300, "the set holds {total} photos");
@@ -92,4 +105,8 @@ fn reads_the_fixture_set() {
     );
     assert!(blanks_right as f64 >= MIN_BLANK_SHARE * blanks as f64);
     assert!(wrong.len() <= MAX_WRONG_CODES, "{wrong:?}");
+    assert!(
+        blank_on_code.len() <= MAX_BLANK_ON_CODE,
+        "{blank_on_code:?}"
+    );
 }

@@ -354,3 +354,74 @@ fn degraded_frames_never_blame_the_token() {
         println!("{k} x{n}");
     }
 }
+
+/// Frames of `code` on a dim, upright bench (0 tilt, 640×480), one per setup.
+fn upright_frames(code: [u8; 6], light: f32) -> Vec<(SceneRenderer, image::GrayImage)> {
+    (0..8u64)
+        .map(|setup| {
+            let optics = Optics {
+                tilt_deg: 0.0,
+                light,
+                ..Optics::default()
+            };
+            let mut renderer = SceneRenderer::new(640, 480, optics, 700 + setup);
+            let frame = renderer.render(&LcdContent::code(code, false));
+            (renderer, frame)
+        })
+        .collect()
+}
+
+/// A glare spot adds light to ink and panel alike: the digits under it are far less dark than
+/// the others relative to their panel, and must still read (not as blurred or as ghosts).
+#[test]
+fn a_glare_spot_over_two_digits_still_reads() {
+    let code = [8, 0, 3, 5, 2, 9];
+    for (renderer, mut frame) in upright_frames(code, 0.7) {
+        let (x, y, w, h) = renderer.lcd_digits_region();
+        // Centred between the second and third digits, as wide as about two digits.
+        let (cx, cy) = (x as f32 + 0.3 * w as f32, y as f32 + 0.5 * h as f32);
+        let sigma = 0.12 * w as f32;
+        for (px, py, p) in frame.enumerate_pixels_mut() {
+            let d2 = (px as f32 - cx).powi(2) + (py as f32 - cy).powi(2);
+            let glare = 115.0 * (-d2 / (2.0 * sigma * sigma)).exp();
+            p.0[0] = (f32::from(p.0[0]) + glare).min(255.0) as u8;
+        }
+        let read = LcdReader::new(6).read(&frame);
+        assert_eq!(
+            read.reading,
+            LcdReading::Code("803529".into()),
+            "{}",
+            describe(&read)
+        );
+    }
+}
+
+/// A dark line along the inside of the window (a glass edge, the bezel's shadow) is not ink: it
+/// must neither join the digits' band nor become a cell.
+#[test]
+fn a_dark_line_inside_the_window_edge_is_not_read_as_ink() {
+    let code = [1, 9, 2, 0, 7, 6];
+    for (renderer, mut frame) in upright_frames(code, 1.0) {
+        let (x, y, w, h) = renderer.lcd_digits_region();
+        // The window reaches about 31 px beyond the digit region's sides and 25 px beyond its top
+        // and bottom (sim geometry at 640×480); draw the dark line of a glass edge 3 px inside
+        // it, over a light margin the locator takes for panel.
+        let (x0, x1) = (x as i32 - 29, (x + w) as i32 + 29);
+        let (y0, y1) = (y as i32 - 23, (y + h) as i32 + 23);
+        for (px, py, p) in frame.enumerate_pixels_mut() {
+            let (px, py) = (px as i32, py as i32);
+            let inside = px >= x0 && px < x1 && py >= y0 && py < y1;
+            let depth = (px - x0).min(x1 - 1 - px).min(py - y0).min(y1 - 1 - py);
+            if inside && (3..6).contains(&depth) {
+                p.0[0] = (f32::from(p.0[0]) * 0.5) as u8;
+            }
+        }
+        let read = LcdReader::new(6).read(&frame);
+        assert_eq!(
+            read.reading,
+            LcdReading::Code("192076".into()),
+            "{}",
+            describe(&read)
+        );
+    }
+}

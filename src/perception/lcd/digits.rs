@@ -74,7 +74,8 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     }
 
     let panel = Background::estimate(patch);
-    let full = patch.darkness(&panel);
+    let mut full = patch.darkness(&panel);
+    clear_rim(&mut full, patch.width, patch.height);
     let (darkness, w, h) = digit_band(&full, patch.width, patch.height);
     let contrast = darkness_reference(&darkness, w, h);
     if contrast < NO_INK {
@@ -109,9 +110,7 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
         };
         return LcdRead::unreadable(why, contrast);
     };
-    let sampled: Vec<[Segment; 7]> = (0..digits)
-        .map(|k| layout.sample_digit(k, &darkness, w, h))
-        .collect();
+    let sampled = layout.sample_digits(digits, &darkness, w, h);
     let holes = (0..digits)
         .map(|k| layout.hole_darkness(k, &darkness, w, h))
         .fold(0.0, f32::max);
@@ -129,9 +128,7 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     if let LcdReading::Code(code) = &read.reading {
         for (du, dv) in NUDGES {
             let nudged = layout.nudged(du, dv);
-            let again: Vec<[Segment; 7]> = (0..digits)
-                .map(|k| nudged.sample_digit(k, &darkness, w, h))
-                .collect();
+            let again = nudged.sample_digits(digits, &darkness, w, h);
             if decide(&again, contrast).reading != LcdReading::Code(code.clone()) {
                 read.reading = LcdReading::Unreadable(Unreadable::Blurred);
                 read.confidence = 0.0;
@@ -145,6 +142,42 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
 /// Shifts of the cells (share of the cell width, share of the digit height) under which a code
 /// must read the same.
 const NUDGES: [(f32, f32); 2] = [(0.03, 0.0), (-0.03, 0.0)];
+
+/// Clears the ink connected to the window's border within a strip along it: the bezel's edge, the
+/// panel's shaded rim or a shadow reaching in. Digits sit inside the window with a margin; the
+/// strip keeps a blurred digit's halo that reaches the border from taking the digit with it.
+fn clear_rim(darkness: &mut [f32], w: usize, h: usize) {
+    let threshold = (0.5 * darkness_reference(darkness, w, h)).clamp(0.18, 0.4);
+    let strip = (h / 10).max(2);
+    let in_strip = |i: usize| {
+        let (x, y) = (i % w, i / w);
+        x < strip || y < strip || x + strip >= w || y + strip >= h
+    };
+    let mut stack: Vec<usize> = (0..w)
+        .flat_map(|x| [x, (h - 1) * w + x])
+        .chain((0..h).flat_map(|y| [y * w, y * w + w - 1]))
+        .filter(|&i| darkness[i] > threshold)
+        .collect();
+    while let Some(i) = stack.pop() {
+        if darkness[i] <= threshold || !in_strip(i) {
+            continue;
+        }
+        darkness[i] = 0.0;
+        let (x, y) = (i % w, i / w);
+        if x > 0 {
+            stack.push(i - 1);
+        }
+        if x + 1 < w {
+            stack.push(i + 1);
+        }
+        if y > 0 {
+            stack.push(i - w);
+        }
+        if y + 1 < h {
+            stack.push(i + w);
+        }
+    }
+}
 
 /// The rows and columns of the window that hold the digits, with a margin: the band of rows with
 /// the most ink (rows darkened along their whole width are the bezel, not digits) and the ink's
@@ -193,24 +226,36 @@ fn digit_band(darkness: &[f32], w: usize, h: usize) -> (Vec<f32>, usize, usize) 
     }
     let margin = (band_h / 8).max(2);
     let (y0, y1) = (top.saturating_sub(margin), (bottom + margin + 1).min(h));
-    // Columns with ink inside the band; columns at the window's edge that are dark all the way
-    // down are the bezel.
+    // Columns with ink inside the band; columns near the window's edge that are dark all the way
+    // down the band, or also well above and below it (digits never are), are the bezel or the
+    // shaded rim of the panel.
     let mut cols = vec![0usize; w];
-    for y in top..=bottom {
-        for (x, &d) in darkness[y * w..(y + 1) * w].iter().enumerate() {
+    let mut outside = vec![0usize; w];
+    for (y, row) in darkness.chunks_exact(w).enumerate() {
+        let counts = if (top..=bottom).contains(&y) {
+            &mut cols
+        } else if y < y0 || y >= y1 {
+            &mut outside
+        } else {
+            continue;
+        };
+        for (x, &d) in row.iter().enumerate() {
             if d > threshold {
-                cols[x] += 1;
+                counts[x] += 1;
             }
         }
     }
+    let rows_outside = h - (y1 - y0);
+    let rim = |x: usize| {
+        cols[x] * 10 >= band_h * 9 || (rows_outside >= 4 && outside[x] * 10 >= rows_outside * 4)
+    };
+    let edge = w / 12 + 1;
     let mut left = 0;
-    while left < w && (cols[left] == 0 || (left < w / 20 + 1 && cols[left] * 10 >= band_h * 9)) {
+    while left < w && (cols[left] == 0 || (left < edge && rim(left))) {
         left += 1;
     }
     let mut right = w;
-    while right > left
-        && (cols[right - 1] == 0 || (right > w - w / 20 - 1 && cols[right - 1] * 10 >= band_h * 9))
-    {
+    while right > left && (cols[right - 1] == 0 || (right > w - edge && rim(right - 1))) {
         right -= 1;
     }
     if right <= left + 4 {
@@ -265,6 +310,44 @@ fn lit_threshold(sampled: &[[Segment; 7]]) -> (f32, f32) {
     let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
     ((values[i] + values[i + 1]) / 2.0, mean(upper) - mean(lower))
 }
+
+/// Lifts the segments of digits whose ink is fainter than the others' to the common ink level.
+///
+/// Glare adds light to ink and panel alike, so under a glare spot ink is less dark relative to
+/// its panel, and ghosts in proportion. Every digit of a code has at least two lit segments, so a
+/// digit's second-darkest segment is its ink level; a digit below the median level is scaled up
+/// to it (at most [`MAX_INK_LIFT`] times). With no ink at code level (a blank display) nothing
+/// is scaled, so ghosts are never lifted into ink.
+fn even_out_ink(sampled: &mut [[Segment; 7]]) {
+    let ink: Vec<f32> = sampled
+        .iter()
+        .map(|segments| {
+            let mut d: Vec<f32> = segments.iter().map(|s| s.darkness).collect();
+            d.sort_by(|a, b| b.total_cmp(a));
+            d[1]
+        })
+        .collect();
+    let mut sorted = ink.clone();
+    sorted.sort_by(f32::total_cmp);
+    let Some(&reference) = sorted.get(sorted.len() / 2) else {
+        return;
+    };
+    if reference < LIT_MIN {
+        return;
+    }
+    for (segments, level) in sampled.iter_mut().zip(ink) {
+        if level <= 0.0 {
+            continue;
+        }
+        let lift = (reference / level).clamp(1.0, MAX_INK_LIFT);
+        for s in segments.iter_mut() {
+            s.darkness *= lift;
+        }
+    }
+}
+
+/// The most a digit's segment darkness is scaled up by [`even_out_ink`].
+const MAX_INK_LIFT: f32 = 2.0;
 
 /// Thresholds the sampled segments, checks focus and decodes.
 fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
@@ -710,13 +793,17 @@ impl Layout {
         let widths: Vec<f32> = (0..digits)
             .filter_map(|k| {
                 let cell_end = right - (digits - 1 - k) as f32 * pitch;
-                let mut phase = skip;
-                while phase < pitch {
-                    let x = cell_end - pitch + phase;
+                // The first digit has no neighbour on its left: its ink starts at the first ink.
+                let mut x = if k == 0 {
+                    first as f32 + 0.5
+                } else {
+                    cell_end - pitch + skip
+                };
+                while x < cell_end {
                     if mass(x - 0.5, x + 0.5) >= level && mass(x + 0.5, x + 1.5) >= level {
-                        return Some(pitch - phase);
+                        return Some(cell_end - x);
                     }
-                    phase += 1.0;
+                    x += 1.0;
                 }
                 None
             })
@@ -836,6 +923,22 @@ impl Layout {
             darkest = darkest.max(sum / n as f32);
         }
         darkest
+    }
+
+    /// Samples every digit's segments, with each digit's ink lifted to the common level (see
+    /// [`even_out_ink`]).
+    fn sample_digits(
+        &self,
+        digits: usize,
+        darkness: &[f32],
+        w: usize,
+        h: usize,
+    ) -> Vec<[Segment; 7]> {
+        let mut sampled: Vec<[Segment; 7]> = (0..digits)
+            .map(|k| self.sample_digit(k, darkness, w, h))
+            .collect();
+        even_out_ink(&mut sampled);
+        sampled
     }
 
     /// Samples the seven segment zones of digit `k`.

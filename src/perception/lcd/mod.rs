@@ -228,7 +228,9 @@ impl LcdReader {
             fallback = Some(read);
         }
         // A code from any window wins; otherwise the first (most window-like) candidate that
-        // says what a display shows; otherwise the most telling of the rest.
+        // says what a display shows; otherwise the most telling of the rest. A blank window does
+        // not hide a larger one with ink that cannot be read (a smeared display beside an empty
+        // light patch on the body, at least twice as large): that stays unreadable, never blank.
         let mut best: Option<LcdRead> = None;
         let mut first_trusted: Option<LcdRead> = None;
         for candidate in locate::find_windows(frame) {
@@ -246,7 +248,19 @@ impl LcdReader {
                 best = Some(read);
             }
         }
-        let best = first_trusted.or(best);
+        let inked_and_far_larger = |blank: &LcdRead, other: &LcdRead| {
+            blank.reading == LcdReading::Blank
+                && matches!(
+                    other.reading,
+                    LcdReading::Unreadable(Unreadable::Blurred | Unreadable::OverExposed)
+                )
+                && area(other) >= 2.0 * area(blank)
+        };
+        let best = match (first_trusted, best) {
+            (Some(t), Some(b)) if inked_and_far_larger(&t, &b) => Some(b),
+            (Some(t), _) => Some(t),
+            (None, b) => b,
+        };
         let read = match (best, fallback) {
             (Some(b), Some(f)) if rank(&f) > rank(&b) => f,
             (Some(b), _) => b,
@@ -266,6 +280,11 @@ pub fn read_window(frame: &GrayImage, quad: &Quad, digits: usize) -> LcdRead {
     let mut read = digits::read_patch(&patch, digits);
     read.quad = Some(*quad);
     read
+}
+
+/// Area of the window a reading came from (0 without one).
+fn area(read: &LcdRead) -> f32 {
+    read.quad.map_or(0.0, |q| q.area())
 }
 
 /// A reading that says what the display shows: a code, blank, or a pattern the token got wrong.
