@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::anchor::Anchor;
 use super::error::BenchError;
 use super::labels::{Expected, LabelledPhoto};
-use super::ocr::{AnchorStatus, OcrBenchReport, PhotoResult, ToolResult, Verdict};
+use super::ocr::{AnchorStatus, Answer, OcrBenchReport, PhotoResult, ToolResult, Verdict};
 
 /// otprig's confidence from which a wrong code counts as a confident one.
 pub const CONFIDENT: f32 = 0.5;
@@ -37,6 +37,9 @@ pub struct ToolStats {
     pub blank_right: usize,
     /// Full-length codes that were not the expected one.
     pub wrong_codes: usize,
+    /// Photos showing a code that were read as showing no digit (a verdict as wrong as a wrong
+    /// code: the display would be judged off).
+    pub blank_on_code: usize,
     /// Wrong codes given with a confidence of at least [`CONFIDENT`] (otprig only).
     pub confident_wrong_codes: Option<usize>,
     /// Mean time per frame in milliseconds.
@@ -54,6 +57,7 @@ impl ToolStats {
             blank_photos: 0,
             blank_right: 0,
             wrong_codes: 0,
+            blank_on_code: 0,
             confident_wrong_codes: None,
             mean_ms: 0.0,
             median_ms: 0.0,
@@ -69,6 +73,9 @@ impl ToolStats {
             }
             if result.verdict == Verdict::WrongCode {
                 stats.wrong_codes += 1;
+            }
+            if *expected != Expected::Blank && result.answer == Answer::Digits(String::new()) {
+                stats.blank_on_code += 1;
             }
             if let Some(confidence) = result.confidence {
                 let confident = result.verdict == Verdict::WrongCode && confidence >= CONFIDENT;
@@ -214,7 +221,7 @@ impl OcrBenchReport {
     fn print_table(&self, out: &mut impl Write) -> io::Result<()> {
         writeln!(
             out,
-            "{:<22} {:>6} {:>6} {:>9} {:>7} {:>7} {:>11} {:>9} {:>9}",
+            "{:<22} {:>6} {:>6} {:>9} {:>7} {:>7} {:>11} {:>11} {:>9} {:>9}",
             "tool",
             "photos",
             "right",
@@ -222,6 +229,7 @@ impl OcrBenchReport {
             "blank",
             "wrong",
             "wrong ≥0.5",
+            "code→blank",
             "mean ms",
             "median ms"
         )?;
@@ -232,7 +240,7 @@ impl OcrBenchReport {
                 .map_or_else(|| "-".to_string(), |n| n.to_string());
             writeln!(
                 out,
-                "{:<22} {:>6} {:>6} {:>8.1}% {:>7} {:>7} {:>11} {:>9.2} {:>9.2}",
+                "{:<22} {:>6} {:>6} {:>8.1}% {:>7} {:>7} {:>11} {:>11} {:>9.2} {:>9.2}",
                 tool.name(),
                 s.photos,
                 s.right,
@@ -240,6 +248,7 @@ impl OcrBenchReport {
                 format!("{}/{}", s.blank_right, s.blank_photos),
                 s.wrong_codes,
                 confident,
+                s.blank_on_code,
                 s.mean_ms,
                 s.median_ms
             )?;
@@ -247,7 +256,7 @@ impl OcrBenchReport {
         writeln!(
             out,
             "(right: exact code, or no digit on a blank photo; blank: blank photos read as blank; \
-             wrong: a full-length code that is not the expected one)"
+             wrong: a full-length code that is not the expected one; code→blank: a code read as no digit)"
         )
     }
 
@@ -422,7 +431,6 @@ fn mean_and_median(values: &mut [f64]) -> (f64, f64) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::bench::ocr::Answer;
 
     fn result(verdict: Verdict, confidence: Option<f32>, ms: u64) -> ToolResult {
         ToolResult {
@@ -432,6 +440,19 @@ mod tests {
             verdict,
             elapsed: Duration::from_millis(ms),
         }
+    }
+
+    #[test]
+    fn a_code_read_as_no_digit_is_counted() {
+        let code = Expected::Code("123456".into());
+        let mut blank_answer = result(Verdict::Miss, Some(0.7), 2);
+        blank_answer.answer = Answer::Digits(String::new());
+        let results = [
+            (code.clone(), blank_answer),
+            (code, result(Verdict::Miss, Some(0.0), 2)),
+        ];
+        let s = ToolStats::of(results.iter().map(|(e, r)| (e, r)));
+        assert_eq!((s.right, s.wrong_codes, s.blank_on_code), (0, 0, 1));
     }
 
     #[test]
