@@ -159,8 +159,9 @@ pub fn rectify(image: &GrayImage, quad: &Quad) -> Option<Patch> {
     let scale = PATCH_HEIGHT / qh;
     let (width, height) = ((qw * scale).round() as usize, (qh * scale).round() as usize);
     let h = Homography::from_unit_square(quad);
-    // When shrinking, average two taps a half output pixel apart per axis (a cheap box filter).
-    let taps: &[(f32, f32)] = if scale < 0.75 {
+    // When shrinking below half size, average two taps a half output pixel apart per axis (a
+    // cheap box filter); milder shrinking keeps the strokes without it.
+    let taps: &[(f32, f32)] = if scale < 0.5 {
         &[(-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25)]
     } else {
         &[(0.0, 0.0)]
