@@ -961,40 +961,28 @@ impl Layout {
     fn sample_digit(&self, k: usize, darkness: &[f32], w: usize, h: usize) -> [Segment; 7] {
         let du = 1.0 / self.cell_width.max(1.0);
         let dv = 1.0 / self.height.max(1.0);
-        // Horizontal bars: profile down a band of rows, each row averaged across the bar's middle.
-        let horizontal = |v0: f32, v1: f32| {
+        // A bar's zone: a darkness profile across the bar, each point averaged along it.
+        // Vertical bars run along v, horizontal ones along u.
+        let zone = |across: (f32, f32), along: (f32, f32), vertical_bar: bool| {
+            let (step_across, step_along) = if vertical_bar { (du, dv) } else { (dv, du) };
             let mut profile = Vec::new();
-            let mut v = v0;
-            while v <= v1 {
+            let mut a = across.0;
+            while a <= across.1 {
                 let (mut sum, mut n) = (0.0, 0);
-                let mut u = 0.3;
-                while u <= 0.7 {
+                let mut b = along.0;
+                while b <= along.1 {
+                    let (u, v) = if vertical_bar { (a, b) } else { (b, a) };
                     sum += self.darkness_at(k, u, v, darkness, w, h);
                     n += 1;
-                    u += du;
+                    b += step_along;
                 }
                 profile.push(sum / n.max(1) as f32);
-                v += dv;
+                a += step_across;
             }
             Segment::from_profile(&profile)
         };
-        // Vertical bars: profile across a band of columns, each column averaged along the bar.
-        let vertical = |u0: f32, u1: f32, v0: f32, v1: f32| {
-            let mut profile = Vec::new();
-            let mut u = u0;
-            while u <= u1 {
-                let (mut sum, mut n) = (0.0, 0);
-                let mut v = v0;
-                while v <= v1 {
-                    sum += self.darkness_at(k, u, v, darkness, w, h);
-                    n += 1;
-                    v += dv;
-                }
-                profile.push(sum / n.max(1) as f32);
-                u += du;
-            }
-            Segment::from_profile(&profile)
-        };
+        let horizontal = |v0: f32, v1: f32| zone((v0, v1), (0.3, 0.7), false);
+        let vertical = |u0: f32, u1: f32, v0: f32, v1: f32| zone((u0, u1), (v0, v1), true);
         // Zones around where each stroke runs: a stroke's width plus some slack inwards, and
         // outwards at most halfway into the gap to the next digit (never onto its strokes).
         let su = (self.stroke / self.cell_width.max(1.0)).clamp(0.05, 0.45);
