@@ -171,6 +171,15 @@ pub fn rectify(image: &GrayImage, quad: &Quad) -> Option<Patch> {
         return None;
     }
     let raw = image.as_raw();
+    // Every sample lies inside the quad (a homography keeps the unit square's convex hull), or
+    // within the taps' reach of it: with the quad clear of the frame's edges by that and a
+    // pixel, no sample needs clamping.
+    let reach = 1.0 + if taps.len() > 1 { 0.5 / scale } else { 0.0 };
+    let inside = iw >= 4
+        && ih >= 4
+        && quad.0.iter().all(|&[x, y]| {
+            x >= reach && y >= reach && x <= (iw - 2) as f32 - reach && y <= (ih - 2) as f32 - reach
+        });
     let mut pixels = vec![0u8; width * height];
     let (du, dv) = (1.0 / width as f32, 1.0 / height as f32);
     let m = h.m;
@@ -192,12 +201,22 @@ pub fn rectify(image: &GrayImage, quad: &Quad) -> Option<Patch> {
                 (m[3] - 0.5 * m[6]) * du,
                 m[6] * du,
             );
-            for a in acc.iter_mut() {
-                let inv = 1.0 / nw;
-                *a += weight * bilinear(raw, iw, ih, nx * inv, ny * inv);
-                nx += sx;
-                ny += sy;
-                nw += sw;
+            if inside {
+                for a in acc.iter_mut() {
+                    let inv = 1.0 / nw;
+                    *a += weight * bilinear_inside(raw, iw, nx * inv, ny * inv);
+                    nx += sx;
+                    ny += sy;
+                    nw += sw;
+                }
+            } else {
+                for a in acc.iter_mut() {
+                    let inv = 1.0 / nw;
+                    *a += weight * bilinear(raw, iw, ih, nx * inv, ny * inv);
+                    nx += sx;
+                    ny += sy;
+                    nw += sw;
+                }
             }
         }
         for (o, a) in out.iter_mut().zip(&acc) {
@@ -210,6 +229,20 @@ pub fn rectify(image: &GrayImage, quad: &Quad) -> Option<Patch> {
         height,
         pixels,
     })
+}
+
+/// Grey level at (x, y) in pixel-centre coordinates, for points at least a pixel inside the frame
+/// (no clamping: the caller checked).
+fn bilinear_inside(raw: &[u8], w: usize, x: f32, y: f32) -> f32 {
+    // Non-negative inside the frame: truncation is floor.
+    let (x0, y0) = (x as usize, y as usize);
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let i = y0 * w + x0;
+    let (p00, p01) = (f32::from(raw[i]), f32::from(raw[i + 1]));
+    let (p10, p11) = (f32::from(raw[i + w]), f32::from(raw[i + w + 1]));
+    let top = p00 + fx * (p01 - p00);
+    let bottom = p10 + fx * (p11 - p10);
+    top + fy * (bottom - top)
 }
 
 /// Grey level at (x, y) in pixel-centre coordinates, clamped at the frame's edges.
@@ -250,6 +283,18 @@ mod tests {
         assert_eq!((patch.width, patch.height), (200, 96));
         assert_eq!(patch.pixels[0], image.get_pixel(5, 4)[0]);
         assert_eq!(patch.pixels[200 * 95 + 199], image.get_pixel(204, 99)[0]);
+    }
+
+    #[test]
+    fn a_window_at_the_frame_edge_is_sampled_with_clamping() {
+        let image = GrayImage::from_fn(250, 120, |x, y| image::Luma([(x + 2 * y) as u8]));
+        // Touches the left and top edges: the clamped path; the same pixels as a copy.
+        let patch = rectify(&image, &Quad::from_rect(0.0, 0.0, 200.0, 96.0)).expect("patch");
+        assert_eq!(patch.pixels[0], image.get_pixel(0, 0)[0]);
+        assert_eq!(patch.pixels[200 * 95 + 199], image.get_pixel(199, 95)[0]);
+        // Shrunk with taps reaching past the edge: still a value between its neighbours.
+        let small = rectify(&image, &Quad::from_rect(0.0, 0.0, 250.0, 120.0)).expect("patch");
+        assert!(small.pixels[0] <= image.get_pixel(1, 1)[0] + 1);
     }
 
     #[test]
