@@ -322,7 +322,7 @@ fn even_out_ink(sampled: &mut [[Segment; 7]]) {
     let ink: Vec<f32> = sampled
         .iter()
         .map(|segments| {
-            let mut d: Vec<f32> = segments.iter().map(|s| s.darkness).collect();
+            let mut d = segments.map(|s| s.darkness);
             d.sort_by(|a, b| b.total_cmp(a));
             d[1]
         })
