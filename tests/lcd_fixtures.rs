@@ -12,16 +12,17 @@ use std::time::Instant;
 
 use otprig::perception::lcd::{LcdReader, LcdReading};
 
-/// Floors of this version (measured: 326 of 360 exact, 48 of 51 blanks).
-const MIN_EXACT_SHARE: f64 = 0.9;
+/// Floors of this version (measured: 333 of 360 exact, 48 of 51 blanks).
+const MIN_EXACT_SHARE: f64 = 0.92;
 const MIN_BLANK_SHARE: f64 = 0.94;
 /// A wrong code at or above this confidence fails the test outright.
 const HIGH_CONFIDENCE: f32 = 0.9;
-/// Wrong codes tolerated below that confidence (measured: 3, at 0.42, 0.59 and 0.81).
-const MAX_WRONG_CODES: usize = 3;
-/// Displays showing a code read as blank, tolerated in this version (measured: 3, all faint
-/// hairline or thin-square digits at low contrast: photo-0171, -0210, -0247).
-const MAX_BLANK_ON_CODE: usize = 3;
+/// Wrong codes tolerated below that confidence (measured: 1, photo-0274 at 0.62: glare on a
+/// faint 8's segment e, read as 9).
+const MAX_WRONG_CODES: usize = 1;
+/// Displays showing a code read as blank, tolerated in this version (measured: 1, faint hairline
+/// digits under glare: photo-0210).
+const MAX_BLANK_ON_CODE: usize = 1;
 
 #[test]
 fn reads_the_fixture_set() {

@@ -425,3 +425,97 @@ fn a_dark_line_inside_the_window_edge_is_not_read_as_ink() {
         );
     }
 }
+
+/// Scales the darkness of the digit region of `frame` and a margin around it (relative to its
+/// panel, the region's 95th percentile) so that its darkest 1 % sits at `target`, then adds
+/// sensor noise back (scaling took it away): a dim, low-contrast display.
+fn fade_digits(renderer: &SceneRenderer, frame: &mut image::GrayImage, target: f32, seed: u64) {
+    let (x, y, w, h) = renderer.lcd_digits_region();
+    let margin = 15;
+    let (x0, y0) = (x.saturating_sub(margin), y.saturating_sub(margin));
+    let (x1, y1) = (x + w + margin, y + h + margin);
+    let inside = |px: u32, py: u32| px >= x0 && px < x1 && py >= y0 && py < y1;
+    let mut levels: Vec<u8> = frame
+        .enumerate_pixels()
+        .filter(|(px, py, _)| inside(*px, *py))
+        .map(|(_, _, p)| p.0[0])
+        .collect();
+    levels.sort_unstable();
+    let panel = f32::from(levels[levels.len() * 95 / 100]);
+    let ink = f32::from(levels[levels.len() / 100]);
+    let factor = target / ((panel - ink) / panel);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for (px, py, p) in frame.enumerate_pixels_mut() {
+        if inside(px, py) {
+            let v = f32::from(p.0[0]);
+            let faded = if v < panel {
+                panel - (panel - v) * factor
+            } else {
+                v
+            };
+            // Roughly Gaussian noise of 3 grey levels: the sum of three uniforms.
+            let noise: f32 = (0..3).map(|_| rng.random_range(-3.0f32..3.0)).sum();
+            p.0[0] = (faded + noise).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+}
+
+/// Dim digits only as dark as ghosts can be still read: their lit segments stand clear of the
+/// unlit ones. Ghosts alone made just as dark (every segment alike) stay blank.
+#[test]
+fn faint_digits_read_and_equally_faint_ghosts_read_blank() {
+    let code = [0, 4, 7, 9, 2, 2];
+    for (setup, (renderer, mut frame)) in upright_frames(code, 1.0).into_iter().enumerate() {
+        fade_digits(&renderer, &mut frame, 0.13, setup as u64);
+        let read = LcdReader::new(6).read(&frame);
+        assert_eq!(
+            read.reading,
+            LcdReading::Code("047922".into()),
+            "setup {setup}: {}",
+            describe(&read)
+        );
+    }
+    for (setup, (mut renderer, _)) in upright_frames(code, 1.0).into_iter().enumerate() {
+        let mut frame = renderer.render(&LcdContent::On([0; 6]));
+        fade_digits(&renderer, &mut frame, 0.13, setup as u64);
+        let read = LcdReader::new(6).read(&frame);
+        assert_eq!(
+            read.reading,
+            LcdReading::Blank,
+            "setup {setup}: {}",
+            describe(&read)
+        );
+    }
+}
+
+/// A small glare spot over a lit stroke washes it out to a trace: the digit under it must not
+/// be read as the digit without that stroke (8 as 9), nor blamed on the token; the right code or
+/// unreadable (the rig's light) are the only answers.
+#[test]
+fn glare_over_a_lit_stroke_never_reads_another_digit() {
+    let code = [8, 0, 3, 5, 2, 6];
+    let mut right = 0;
+    for (renderer, mut frame) in upright_frames(code, 0.8) {
+        let (x, y, w, h) = renderer.lcd_digits_region();
+        // Over segment e of the first digit: its left edge, three quarters down.
+        let (cx, cy) = (x as f32 + 0.02 * w as f32, y as f32 + 0.72 * h as f32);
+        let sigma = 0.09 * h as f32;
+        for (px, py, p) in frame.enumerate_pixels_mut() {
+            let d2 = (px as f32 - cx).powi(2) + (py as f32 - cy).powi(2);
+            let glare = 200.0 * (-d2 / (2.0 * sigma * sigma)).exp();
+            p.0[0] = (f32::from(p.0[0]) + glare).min(255.0) as u8;
+        }
+        let read = LcdReader::new(6).read(&frame);
+        match &read.reading {
+            LcdReading::Code(c) => {
+                assert_eq!(c, "803526", "{}", describe(&read));
+                right += 1;
+            }
+            LcdReading::Unreadable(why) => {
+                assert!(!why.is_token_fault(), "{}", describe(&read));
+            }
+            LcdReading::Blank => panic!("{}", describe(&read)),
+        }
+    }
+    println!("glare over segment e: {right}/8 read right, the rest unreadable");
+}

@@ -9,11 +9,14 @@
 //! "darkness" relative to the panel, keeps the band of rows that holds the digits, finds the digit
 //! cells from the column projection of clearly dark ("ink") pixels after correcting slant and
 //! small rotations (up to about 11°), measures the darkness of the seven segment zones of each
-//! digit, and decodes the lit masks.
+//! digit, and decodes the lit masks. Lit is judged against the display's own ink level, so dim,
+//! low-contrast digits read too; a window whose ink is no darker than ghosts is read only when
+//! its lit and unlit segments part clearly (ghosts alone are every segment alike).
 //!
-//! Invariants: faint ghosts of unlit segments (about 10 % darker than the panel) never count as
-//! lit; a code only when every position decoded; `InvalidPattern` only for a sharp, well exposed
-//! window.
+//! Invariants: ghosts of unlit segments never count as lit; a code only when every position
+//! decoded and no unlit segment could be a lit one washed out (half as dark as the ink, or ink
+//! showing through glare) that would make another digit; `InvalidPattern` only for a sharp, well
+//! exposed window.
 
 use super::MIN_CODE_CONFIDENCE as MIN_CONFIDENCE;
 use super::rectify::Patch;
@@ -38,13 +41,34 @@ const NO_INK: f32 = 0.17;
 /// Mean darkness over a square a sixth of the region high above which faint ink is a defocused
 /// digit rather than ghosts (ghosts average to well under 0.1).
 const BROAD_INK: f32 = 0.12;
-/// Lit segments are at least this dark (ghosts of unlit ones reach about 0.12).
+/// Lit segments are at least this dark (ghosts of unlit ones reach about 0.12), or half the
+/// display's ink level if that is lower, but never lighter than [`FAINT_LIT_MIN`].
 const LIT_MIN: f32 = 0.2;
+/// The lightest a lit segment can be, on the faintest display read.
+const FAINT_LIT_MIN: f32 = 0.05;
+/// Windows whose ink level is below this are not read for faint digits at all.
+const FAINT_INK: f32 = 0.08;
+/// On a display as faint as ghosts, lit segments are at least this many times as dark as the
+/// unlit ones (on average).
+const FAINT_SEPARATION: f32 = 3.0;
 /// Unlit segments are at most this dark.
 const LIT_MAX: f32 = 0.4;
 /// Lit segments whose edges rise slower than this (per pixel, relative to the segment's darkness)
 /// are blurred.
 const MIN_SHARPNESS: f32 = 0.15;
+
+/// An unlit segment this dark relative to the display's ink level is neither clearly lit nor
+/// clearly unlit (unlit ones stay below about 0.4 of it, ghosts included).
+const HALF_LIT: f32 = 0.5;
+
+/// Share of a stroke's line under glare above which glare may hide that the segment is lit.
+const GLARE_HIDES: f32 = 0.25;
+/// An unlit segment under glare this dark relative to the display's ink level shows a lit stroke
+/// washed out (clean panel under glare stays near 0).
+const GLARE_SHOWS_INK: f32 = 0.15;
+/// Glare: light at least this many times the panel level of its digit's cell (or clipped white
+/// where that is possible).
+const GLARE_LIGHT: f32 = 1.25;
 
 /// When the digits cannot be located and the darkest ink stays below this, the frame is blurred:
 /// a focused LCD's ink is about 80 % darker than its panel, defocus smears it into grey blobs.
@@ -76,15 +100,22 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     let panel = Background::estimate(patch);
     let mut full = patch.darkness(&panel);
     // Ink level of the whole window, for telling ink from panel while finding the digits.
-    let ink = (0.5 * darkness_reference(&full, patch.width, patch.height)).clamp(0.18, 0.4);
+    let reference = darkness_reference(&full, patch.width, patch.height);
+    let ink = (0.5 * reference).clamp(0.18, 0.4);
+    let faint = full.clone();
     clear_rim(&mut full, patch.width, patch.height, ink);
-    let (darkness, w, h) = digit_band(&full, patch.width, patch.height, ink);
-    let contrast = darkness_reference(&darkness, w, h);
+    let band = Band::crop(patch, &full, ink);
+    let (darkness, w, h) = (&band.darkness, band.w, band.h);
+    let contrast = darkness_reference(darkness, w, h);
     if contrast < NO_INK {
+        // As faint as ghosts: a code only when its lit and unlit segments part clearly.
+        if let Some(read) = read_faint(patch, faint, reference, digits) {
+            return read;
+        }
         // No crisp ink; but broad grey blobs (as dark as ink spread over a few strokes) are
         // digits far out of focus, while ghosts are thin and vanish under a wide average.
         let window = (h / 6).max(3);
-        let broad = broad_darkness(&darkness, w, h, window);
+        let broad = broad_darkness(darkness, w, h, window);
         if broad > BROAD_INK {
             return LcdRead::unreadable(Unreadable::Blurred, contrast);
         }
@@ -101,9 +132,73 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     if clipped_share > PARTLY_CLIPPED && contrast < OVEREXPOSED_INK {
         return LcdRead::unreadable(Unreadable::OverExposed, contrast);
     }
-
     let ink_threshold = (0.5 * contrast).clamp(0.18, 0.4);
-    let Some(layout) = Layout::locate(&darkness, w, h, ink_threshold, digits) else {
+    read_cells(&band, ink_threshold, contrast, digits)
+}
+
+/// Reads a window whose ink is no darker than ghosts can be (`reference`, the window's ink level,
+/// below [`NO_INK`]): dim digits under a low-contrast panel. Their darkness does not tell them
+/// from ghosts, their pattern does: lit segments at least [`FAINT_SEPARATION`] times as dark as
+/// the unlit ones, which ghosts (every segment alike) never show. Only a code counts; anything
+/// else returns `None` and the window is judged as blank or blurred.
+fn read_faint(patch: &Patch, full: Vec<f32>, reference: f32, digits: usize) -> Option<LcdRead> {
+    if reference < FAINT_INK {
+        return None;
+    }
+    let (w, h) = (patch.width, patch.height);
+    // Sensor noise is as strong as faint ink in single pixels: average it down first.
+    let mut full = box_mean_3x3(&full, w, h);
+    let ink = 0.5 * reference;
+    clear_rim(&mut full, w, h, ink);
+    let band = Band::crop(patch, &full, ink);
+    let contrast = darkness_reference(&band.darkness, band.w, band.h);
+    let read = read_cells(&band, ink, contrast, digits);
+    let LcdReading::Code(_) = read.reading else {
+        return None;
+    };
+    let (mut lit, mut unlit) = (Vec::new(), Vec::new());
+    for d in &read.digits {
+        for (i, &dark) in d.darkness.iter().enumerate() {
+            if d.mask & (1 << i) != 0 {
+                lit.push(dark);
+            } else {
+                unlit.push(dark);
+            }
+        }
+    }
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
+    // A display of eights has no unlit segment to compare with: ghosts can look like that.
+    if unlit.is_empty() || mean(&lit) < FAINT_SEPARATION * mean(&unlit).max(0.01) {
+        return None;
+    }
+    Some(read)
+}
+
+/// The 3×3 mean of every pixel (edge pixels average their in-bounds neighbours).
+fn box_mean_3x3(map: &[f32], w: usize, h: usize) -> Vec<f32> {
+    // Rows first, then columns: two passes of three taps.
+    let mut rows = vec![0f32; map.len()];
+    for (src, dst) in map.chunks_exact(w).zip(rows.chunks_exact_mut(w)) {
+        for (x, out) in dst.iter_mut().enumerate() {
+            let (a, b) = (x.saturating_sub(1), (x + 1).min(w - 1));
+            *out = src[a..=b].iter().sum::<f32>() / (b - a + 1) as f32;
+        }
+    }
+    let mut out = vec![0f32; map.len()];
+    for y in 0..h {
+        let (a, b) = (y.saturating_sub(1), (y + 1).min(h - 1));
+        for x in 0..w {
+            let sum: f32 = (a..=b).map(|r| rows[r * w + x]).sum();
+            out[y * w + x] = sum / (b - a + 1) as f32;
+        }
+    }
+    out
+}
+
+/// Finds the digit cells in `band` (ink darker than `ink_threshold`, ink level `contrast`),
+/// samples and decodes them, and checks the code does not hinge on exactly where the cells are.
+fn read_cells(band: &Band, ink_threshold: f32, contrast: f32, digits: usize) -> LcdRead {
+    let Some(layout) = Layout::locate(&band.darkness, band.w, band.h, ink_threshold, digits) else {
         // Faint ink that does not form digit cells: soft blobs of defocused digits.
         let why = if contrast < BLURRED_CONTRAST {
             Unreadable::Blurred
@@ -112,9 +207,9 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
         };
         return LcdRead::unreadable(why, contrast);
     };
-    let sampled = layout.sample_digits(digits, &darkness, w, h);
+    let sampled = layout.sample_digits(digits, band, true);
     let holes = (0..digits)
-        .map(|k| layout.hole_darkness(k, &darkness, w, h))
+        .map(|k| layout.hole_darkness(k, band))
         .fold(0.0, f32::max);
     let mut read = decide(&sampled, contrast);
     // The two loops inside a seven-segment digit are never inked; ink there means these cells
@@ -130,7 +225,7 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     if let LcdReading::Code(code) = &read.reading {
         for (du, dv) in NUDGES {
             let nudged = layout.nudged(du, dv);
-            let again = nudged.sample_digits(digits, &darkness, w, h);
+            let again = nudged.sample_digits(digits, band, false);
             if decide(&again, contrast).reading != LcdReading::Code(code.clone()) {
                 read.reading = LcdReading::Unreadable(Unreadable::Blurred);
                 read.confidence = 0.0;
@@ -183,8 +278,14 @@ fn clear_rim(darkness: &mut [f32], w: usize, h: usize, threshold: f32) {
 
 /// The rows and columns of the window that hold the digits, with a margin: the band of rows with
 /// the most ink (rows darkened along their whole width are the bezel, not digits) and the ink's
-/// columns inside it (ink: darker than `threshold`). Returns the cropped darkness map and its size.
-fn digit_band(darkness: &[f32], w: usize, h: usize, threshold: f32) -> (Vec<f32>, usize, usize) {
+/// columns inside it (ink: darker than `threshold`). Returns the band as `(x0, y0, x1, y1)`
+/// (the whole window when no band stands out).
+fn digit_band(
+    darkness: &[f32],
+    w: usize,
+    h: usize,
+    threshold: f32,
+) -> (usize, usize, usize, usize) {
     let mut rows = vec![0usize; h];
     for (y, row) in darkness.chunks_exact(w).enumerate() {
         rows[y] = row.iter().filter(|&&d| d > threshold).count();
@@ -218,11 +319,11 @@ fn digit_band(darkness: &[f32], w: usize, h: usize, threshold: f32) -> (Vec<f32>
     }
     best = better_run(best, current);
     let Some((top, bottom, _)) = best else {
-        return (darkness.to_vec(), w, h);
+        return (0, 0, w, h);
     };
     let band_h = bottom - top + 1;
     if band_h < 6 {
-        return (darkness.to_vec(), w, h);
+        return (0, 0, w, h);
     }
     let margin = (band_h / 8).max(2);
     let (y0, y1) = (top.saturating_sub(margin), (bottom + margin + 1).min(h));
@@ -259,15 +360,39 @@ fn digit_band(darkness: &[f32], w: usize, h: usize, threshold: f32) -> (Vec<f32>
         right -= 1;
     }
     if right <= left + 4 {
-        return (darkness.to_vec(), w, h);
+        return (0, 0, w, h);
     }
     let (x0, x1) = (left.saturating_sub(margin), (right + margin).min(w));
-    let (cw, ch) = (x1 - x0, y1 - y0);
-    let mut out = Vec::with_capacity(cw * ch);
-    for y in y0..y1 {
-        out.extend_from_slice(&darkness[y * w + x0..y * w + x1]);
+    (x0, y0, x1, y1)
+}
+
+/// The digits' band of a window: darkness and clipped pixels, `w`×`h`.
+struct Band {
+    darkness: Vec<f32>,
+    /// Grey levels (for telling glare, light far above the panel around it).
+    grey: Vec<u8>,
+    w: usize,
+    h: usize,
+}
+
+impl Band {
+    /// Crops the digit band (see [`digit_band`]) of `patch` with its darkness map `full`.
+    fn crop(patch: &Patch, full: &[f32], threshold: f32) -> Band {
+        let w = patch.width;
+        let (x0, y0, x1, y1) = digit_band(full, w, patch.height, threshold);
+        let mut darkness = Vec::with_capacity((x1 - x0) * (y1 - y0));
+        let mut grey = Vec::with_capacity((x1 - x0) * (y1 - y0));
+        for y in y0..y1 {
+            darkness.extend_from_slice(&full[y * w + x0..y * w + x1]);
+            grey.extend_from_slice(&patch.pixels[y * w + x0..y * w + x1]);
+        }
+        Band {
+            darkness,
+            grey,
+            w: x1 - x0,
+            h: y1 - y0,
+        }
     }
-    (out, cw, ch)
 }
 
 /// The run `(first row, last row, ink)` with more ink.
@@ -286,29 +411,55 @@ fn better_run(
 ///
 /// The split is the widest gap in the sorted darkness values (with the panel's own level, 0, as
 /// the lowest value, so a display of all eights still splits), among splits whose lit side is
-/// clearly ink ([`LIT_MIN`]) and whose unlit side is no darker than ghosts can be ([`LIT_MAX`]).
+/// clearly ink and whose unlit side is no darker than ghosts can be ([`LIT_MAX`]). Clearly ink is
+/// [`LIT_MIN`], or half the display's ink level on a dim display (never below
+/// [`FAINT_LIT_MIN`]); a lit side below [`LIT_MIN`] must be [`FAINT_SEPARATION`] times as dark as
+/// the unlit side, which ghosts alone never are.
 fn lit_threshold(sampled: &[[Segment; 7]]) -> (f32, f32) {
     let mut values: Vec<f32> = sampled.iter().flatten().map(|s| s.darkness).collect();
     values.push(0.0);
     values.sort_by(f32::total_cmp);
-    let mut best: Option<(f32, usize)> = None;
-    for i in 0..values.len() - 1 {
-        let (lo, hi) = (values[i], values[i + 1]);
-        if hi < LIT_MIN || lo > LIT_MAX {
-            continue;
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
+    let split = |lit_min: f32| {
+        let mut best: Option<(f32, usize)> = None;
+        for i in 0..values.len() - 1 {
+            let (lo, hi) = (values[i], values[i + 1]);
+            if hi < lit_min || lo > LIT_MAX {
+                continue;
+            }
+            let gap = hi - lo;
+            if best.is_none_or(|(g, _)| gap > g) {
+                best = Some((gap, i));
+            }
         }
-        let gap = hi - lo;
-        if best.is_none_or(|(g, _)| gap > g) {
-            best = Some((gap, i));
-        }
-    }
-    let Some((_, i)) = best else {
+        best.map(|(_, i)| i)
+    };
+    let dim = (0.5 * ink_level(sampled)).clamp(FAINT_LIT_MIN, LIT_MIN);
+    let parted = |i: usize| {
+        let (lower, upper) = values.split_at(i + 1);
+        values[i + 1] >= LIT_MIN || mean(upper) >= FAINT_SEPARATION * mean(lower).max(0.01)
+    };
+    let Some(i) = split(dim).filter(|&i| parted(i)).or_else(|| split(LIT_MIN)) else {
         // Nothing reaches ink level: all unlit.
         return (LIT_MIN, LIT_MIN);
     };
     let (lower, upper) = values.split_at(i + 1);
-    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
     ((values[i] + values[i + 1]) / 2.0, mean(upper) - mean(lower))
+}
+
+/// The display's ink level: the median over digits of each digit's second-darkest segment (every
+/// digit has at least two lit segments).
+fn ink_level(sampled: &[[Segment; 7]]) -> f32 {
+    let mut levels: Vec<f32> = sampled.iter().map(second_darkest).collect();
+    levels.sort_by(f32::total_cmp);
+    levels.get(levels.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// A digit's second-darkest segment.
+fn second_darkest(segments: &[Segment; 7]) -> f32 {
+    let mut d = segments.map(|s| s.darkness);
+    d.sort_by(|a, b| b.total_cmp(a));
+    d[1]
 }
 
 /// Lifts the segments of digits whose ink is fainter than the others' to the common ink level.
@@ -319,23 +470,12 @@ fn lit_threshold(sampled: &[[Segment; 7]]) -> (f32, f32) {
 /// to it (at most [`MAX_INK_LIFT`] times). With no ink at code level (a blank display) nothing
 /// is scaled, so ghosts are never lifted into ink.
 fn even_out_ink(sampled: &mut [[Segment; 7]]) {
-    let ink: Vec<f32> = sampled
-        .iter()
-        .map(|segments| {
-            let mut d = segments.map(|s| s.darkness);
-            d.sort_by(|a, b| b.total_cmp(a));
-            d[1]
-        })
-        .collect();
-    let mut sorted = ink.clone();
-    sorted.sort_by(f32::total_cmp);
-    let Some(&reference) = sorted.get(sorted.len() / 2) else {
-        return;
-    };
+    let reference = ink_level(sampled);
     if reference < LIT_MIN {
         return;
     }
-    for (segments, level) in sampled.iter_mut().zip(ink) {
+    for segments in sampled.iter_mut() {
+        let level = second_darkest(segments);
         if level <= 0.0 {
             continue;
         }
@@ -419,6 +559,30 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
             ..LcdRead::unreadable(Unreadable::NotFound, contrast)
         };
     }
+    // An unlit segment halfway to the ink level (glare over a lit stroke, ink smeared across)
+    // that would make another digit if lit: the position cannot be told.
+    let level = ink_level(sampled);
+    if digits.iter().any(|d| half_lit_could_change(d, level)) {
+        return LcdRead {
+            sharpness,
+            digits,
+            ..LcdRead::unreadable(Unreadable::Blurred, contrast)
+        };
+    }
+    // Glare where an unlit segment's stroke runs, with some ink showing through, hides whether it
+    // is lit: when lighting it would show another digit, the position cannot be told (the rig's
+    // light, never the token's fault).
+    if digits
+        .iter()
+        .zip(sampled)
+        .any(|(d, segments)| glare_could_change(d.mask, segments, level))
+    {
+        return LcdRead {
+            sharpness,
+            digits,
+            ..LcdRead::unreadable(Unreadable::OverExposed, contrast)
+        };
+    }
     let reading = if digits.iter().all(|d| d.digit.is_some()) {
         LcdReading::Code(
             digits
@@ -439,6 +603,42 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
         quad: None,
         tracked: false,
     }
+}
+
+/// True when an unlit segment of digit `d` is at least [`HALF_LIT`] of the display's ink `level`
+/// dark and lighting it would decode to another digit.
+fn half_lit_could_change(d: &DigitEvidence, level: f32) -> bool {
+    (0..7).any(|i| {
+        let lit = decode_mask(d.mask | (1 << i));
+        d.mask & (1 << i) == 0
+            && d.darkness[i] >= HALF_LIT * level
+            && lit.is_some()
+            && lit != d.digit
+    })
+}
+
+/// True when some unlit segments of `mask` lie under glare ([`GLARE_HIDES`]) yet show some ink
+/// through it ([`GLARE_SHOWS_INK`] of the display's ink `level`), and lighting some of them would
+/// decode to a digit other than what `mask` shows. A segment that stays clean panel around the
+/// glare is unlit.
+fn glare_could_change(mask: u8, segments: &[Segment; 7], level: f32) -> bool {
+    let hidden = (0..7)
+        .filter(|&i| {
+            let s = segments[i];
+            mask & (1 << i) == 0 && s.glare >= GLARE_HIDES && s.darkness >= GLARE_SHOWS_INK * level
+        })
+        .fold(0u8, |m, i| m | (1 << i));
+    let shown = decode_mask(mask);
+    // Every non-empty subset of the hidden segments.
+    let mut subset = hidden;
+    while subset != 0 {
+        let digit = decode_mask(mask | subset);
+        if digit.is_some() && digit != shown {
+            return true;
+        }
+        subset = (subset - 1) & hidden;
+    }
+    false
 }
 
 /// The grey level below which `q` of the histogram's pixels lie.
@@ -651,6 +851,9 @@ struct Segment {
     darkness: f32,
     /// Steepest change of the darkness profile per pixel, relative to its peak.
     edge: f32,
+    /// Share of the stroke's line under glare (see [`Layout::glare_level`]): light that can wash
+    /// out a lit stroke.
+    glare: f32,
 }
 
 /// Where the digits are, in sheared coordinates `x' = x - shear·(y - yc) + offset` (slant and
@@ -900,20 +1103,24 @@ impl Layout {
         })
     }
 
-    /// Darkness at cell-normalised coordinates of digit `k` (u across, v down, 0..1 = the digit).
-    fn darkness_at(&self, k: usize, u: f32, v: f32, darkness: &[f32], w: usize, h: usize) -> f32 {
+    /// The band pixel at cell-normalised coordinates of digit `k` (u across, v down, 0..1 = the
+    /// digit), if inside the band.
+    fn pixel_at(&self, k: usize, u: f32, v: f32, band: &Band) -> Option<usize> {
         let xs = self.first_left + k as f32 * self.pitch + u * self.cell_width;
         let y = self.centre_a + self.centre_b * xs + (v - 0.5) * self.height;
         let x = xs - self.offset + self.shear * (y - self.yc);
         if x < -0.5 || y < -0.5 {
-            return 0.0;
+            return None;
         }
         // Truncation after adding 0.5 rounds the non-negative coordinates.
         let (xi, yi) = ((x + 0.5) as usize, (y + 0.5) as usize);
-        if xi >= w || yi >= h {
-            return 0.0;
-        }
-        darkness[yi * w + xi]
+        (xi < band.w && yi < band.h).then_some(yi * band.w + xi)
+    }
+
+    /// Darkness at cell-normalised coordinates of digit `k` (0 outside the band).
+    fn darkness_at(&self, k: usize, u: f32, v: f32, band: &Band) -> f32 {
+        self.pixel_at(k, u, v, band)
+            .map_or(0.0, |i| band.darkness[i])
     }
 
     /// The same cells moved by `du` cell widths right and `dv` digit heights down.
@@ -926,13 +1133,13 @@ impl Layout {
     }
 
     /// The darker of the two loop centres of digit `k` (mean darkness over their middle).
-    fn hole_darkness(&self, k: usize, darkness: &[f32], w: usize, h: usize) -> f32 {
+    fn hole_darkness(&self, k: usize, band: &Band) -> f32 {
         let mut darkest = 0f32;
         for v0 in [0.27f32, 0.73] {
             let (mut sum, mut n) = (0.0, 0);
             for du in [-0.08f32, 0.0, 0.08] {
                 for dv in [-0.04f32, 0.0, 0.04] {
-                    sum += self.darkness_at(k, 0.5 + du, v0 + dv, darkness, w, h);
+                    sum += self.darkness_at(k, 0.5 + du, v0 + dv, band);
                     n += 1;
                 }
             }
@@ -942,69 +1149,121 @@ impl Layout {
     }
 
     /// Samples every digit's segments, with each digit's ink lifted to the common level (see
-    /// [`even_out_ink`]).
-    fn sample_digits(
-        &self,
-        digits: usize,
-        darkness: &[f32],
-        w: usize,
-        h: usize,
-    ) -> Vec<[Segment; 7]> {
+    /// [`even_out_ink`]); glare on the strokes only when `glare` is asked for (0 otherwise).
+    fn sample_digits(&self, digits: usize, band: &Band, glare: bool) -> Vec<[Segment; 7]> {
         let mut sampled: Vec<[Segment; 7]> = (0..digits)
-            .map(|k| self.sample_digit(k, darkness, w, h))
+            .map(|k| self.sample_digit(k, band, glare))
             .collect();
         even_out_ink(&mut sampled);
         sampled
     }
 
-    /// Samples the seven segment zones of digit `k`.
-    fn sample_digit(&self, k: usize, darkness: &[f32], w: usize, h: usize) -> [Segment; 7] {
+    /// The grey level above which light in digit `k`'s cell is glare: [`GLARE_LIGHT`] times the
+    /// cell's panel (the 75th percentile of its grey levels), capped just below clipping; none
+    /// when the panel is itself about clipped (ink still shows there, and glare cannot be told).
+    fn glare_level(&self, k: usize, band: &Band) -> f32 {
+        let mut hist = [0u32; 256];
+        let mut n = 0;
+        for i in 0..12 {
+            for j in 0..8 {
+                let (u, v) = ((j as f32 + 0.5) / 8.0, (i as f32 + 0.5) / 12.0);
+                if let Some(p) = self.pixel_at(k, u, v, band) {
+                    hist[usize::from(band.grey[p])] += 1;
+                    n += 1;
+                }
+            }
+        }
+        if n == 0 {
+            return f32::INFINITY;
+        }
+        let panel = percentile_of_histogram(&hist, 0.75);
+        if panel >= CLIPPED_LEVEL - 10 {
+            return f32::INFINITY;
+        }
+        (GLARE_LIGHT * f32::from(panel)).min(f32::from(CLIPPED_LEVEL) - 0.5)
+    }
+
+    /// Samples the seven segment zones of digit `k`, with the glare on their strokes if `glare`.
+    fn sample_digit(&self, k: usize, band: &Band, glare: bool) -> [Segment; 7] {
         let du = 1.0 / self.cell_width.max(1.0);
         let dv = 1.0 / self.height.max(1.0);
-        // A bar's zone: a darkness profile across the bar, each point averaged along it.
-        // Vertical bars run along v, horizontal ones along u.
-        let zone = |across: (f32, f32), along: (f32, f32), vertical_bar: bool| {
-            let (step_across, step_along) = if vertical_bar { (du, dv) } else { (dv, du) };
+        let su = (self.stroke / self.cell_width.max(1.0)).clamp(0.05, 0.45);
+        let sv = (self.stroke / self.height.max(1.0)).clamp(0.03, 0.3);
+        let glare_level = if glare {
+            self.glare_level(k, band)
+        } else {
+            f32::INFINITY
+        };
+        // A bar's zone: a darkness profile across the bar, each point averaged along it; and the
+        // share of clipped pixels on three lines along where the stroke runs (`stroke`: its
+        // centre across, `half`: half its width). Vertical bars run along v, horizontal ones
+        // along u.
+        let zone = |across: (f32, f32), along: (f32, f32), stroke: f32, vertical_bar: bool| {
+            let (step_across, step_along, half) = if vertical_bar {
+                (du, dv, 0.5 * su)
+            } else {
+                (dv, du, 0.5 * sv)
+            };
+            let at = |a: f32, b: f32| if vertical_bar { (a, b) } else { (b, a) };
             let mut profile = Vec::new();
             let mut a = across.0;
             while a <= across.1 {
                 let (mut sum, mut n) = (0.0, 0);
                 let mut b = along.0;
                 while b <= along.1 {
-                    let (u, v) = if vertical_bar { (a, b) } else { (b, a) };
-                    sum += self.darkness_at(k, u, v, darkness, w, h);
+                    let (u, v) = at(a, b);
+                    sum += self.darkness_at(k, u, v, band);
                     n += 1;
                     b += step_along;
                 }
                 profile.push(sum / n.max(1) as f32);
                 a += step_across;
             }
-            Segment::from_profile(&profile)
+            let (mut glared, mut n) = (0, 0);
+            let lines = [stroke - half, stroke, stroke + half];
+            let lines = if glare_level.is_finite() {
+                &lines[..]
+            } else {
+                &[]
+            };
+            for &a in lines {
+                let mut b = along.0;
+                while b <= along.1 {
+                    let (u, v) = at(a, b);
+                    if let Some(i) = self.pixel_at(k, u, v, band) {
+                        glared += usize::from(f32::from(band.grey[i]) > glare_level);
+                        n += 1;
+                    }
+                    b += step_along;
+                }
+            }
+            let glare = glared as f32 / n.max(1) as f32;
+            Segment::from_profile(&profile, glare)
         };
-        let horizontal = |v0: f32, v1: f32| zone((v0, v1), (0.3, 0.7), false);
-        let vertical = |u0: f32, u1: f32, v0: f32, v1: f32| zone((u0, u1), (v0, v1), true);
+        let horizontal = |v0: f32, v1: f32, v: f32| zone((v0, v1), (0.3, 0.7), v, false);
+        let vertical =
+            |u0: f32, u1: f32, v0: f32, v1: f32, u: f32| zone((u0, u1), (v0, v1), u, true);
         // Zones around where each stroke runs: a stroke's width plus some slack inwards, and
         // outwards at most halfway into the gap to the next digit (never onto its strokes).
-        let su = (self.stroke / self.cell_width.max(1.0)).clamp(0.05, 0.45);
-        let sv = (self.stroke / self.height.max(1.0)).clamp(0.03, 0.3);
         let gap = ((self.pitch - self.cell_width) / self.cell_width.max(1.0)).max(0.0);
         let out = (0.45 * gap).min(0.15);
         let (left0, left1) = (-out, (su + 0.15).min(0.45));
         let (right0, right1) = ((1.0 - su - 0.15).max(0.55), 1.0 + out);
+        let (left, right) = (0.5 * su, 1.0 - 0.5 * su);
         [
-            horizontal(-0.08, sv + 0.1),
-            vertical(right0, right1, 0.2, 0.38),
-            vertical(right0, right1, 0.62, 0.8),
-            horizontal(1.0 - sv - 0.1, 1.08),
-            vertical(left0, left1, 0.62, 0.8),
-            vertical(left0, left1, 0.2, 0.38),
-            horizontal(0.5 - 0.5 * sv - 0.08, 0.5 + 0.5 * sv + 0.08),
+            horizontal(-0.08, sv + 0.1, 0.5 * sv),
+            vertical(right0, right1, 0.2, 0.38, right),
+            vertical(right0, right1, 0.62, 0.8, right),
+            horizontal(1.0 - sv - 0.1, 1.08, 1.0 - 0.5 * sv),
+            vertical(left0, left1, 0.62, 0.8, left),
+            vertical(left0, left1, 0.2, 0.38, left),
+            horizontal(0.5 - 0.5 * sv - 0.08, 0.5 + 0.5 * sv + 0.08, 0.5),
         ]
     }
 }
 
 impl Segment {
-    fn from_profile(profile: &[f32]) -> Segment {
+    fn from_profile(profile: &[f32], glare: f32) -> Segment {
         let peak = profile.iter().copied().fold(0.0, f32::max);
         let darkness = profile
             .windows(3)
@@ -1016,7 +1275,11 @@ impl Segment {
             .map(|w| (w[1] - w[0]).abs())
             .fold(0.0, f32::max);
         let edge = if peak > 0.0 { steepest / peak } else { 0.0 };
-        Segment { darkness, edge }
+        Segment {
+            darkness,
+            edge,
+            glare,
+        }
     }
 }
 
@@ -1069,5 +1332,70 @@ fn fit_line(points: &[(f32, f32, f32)]) -> (f32, f32) {
         fit(&kept)
     } else {
         (a, b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Segment bits: a = 0 … g = 6.
+    const A: u8 = 1 << 0;
+    const B: u8 = 1 << 1;
+    const C: u8 = 1 << 2;
+    const D: u8 = 1 << 3;
+    const F: u8 = 1 << 5;
+    const G: u8 = 1 << 6;
+
+    fn one_with_a(a: f32) -> DigitEvidence {
+        let mut darkness = [0.02; 7];
+        darkness[0] = a;
+        darkness[1] = 0.5;
+        darkness[2] = 0.5;
+        DigitEvidence {
+            position: 0,
+            darkness,
+            mask: B | C,
+            digit: decode_mask(B | C),
+        }
+    }
+
+    #[test]
+    fn a_half_dark_segment_that_makes_another_digit_is_doubt() {
+        // A 1 whose top bar is half as dark as the ink could be a 7.
+        assert!(half_lit_could_change(&one_with_a(0.3), 0.5));
+        // Ghost-dark, it is unlit.
+        assert!(!half_lit_could_change(&one_with_a(0.1), 0.5));
+        // A half-dark e on a 1 makes no digit (b, c, e): no doubt about the 1.
+        let mut d = one_with_a(0.02);
+        d.darkness[4] = 0.3;
+        assert!(!half_lit_could_change(&d, 0.5));
+    }
+
+    fn segments(darkness: [f32; 7], glare: [f32; 7]) -> [Segment; 7] {
+        std::array::from_fn(|i| Segment {
+            darkness: darkness[i],
+            edge: 0.3,
+            glare: glare[i],
+        })
+    }
+
+    #[test]
+    fn glare_hides_a_segment_only_where_ink_shows_through() {
+        let nine = A | B | C | D | F | G;
+        let mut glare = [0.0; 7];
+        glare[4] = 0.6;
+        // Segment e under glare with a trace of ink: the 9 may be an 8.
+        let traced = segments([0.5, 0.5, 0.5, 0.5, 0.12, 0.5, 0.5], glare);
+        assert!(glare_could_change(nine, &traced, 0.5));
+        // Clean panel around the glare: e is unlit, a 9.
+        let clean = segments([0.5, 0.5, 0.5, 0.5, 0.01, 0.5, 0.5], glare);
+        assert!(!glare_could_change(nine, &clean, 0.5));
+        // No glare on e: nothing hidden.
+        let bare = segments([0.5, 0.5, 0.5, 0.5, 0.12, 0.5, 0.5], [0.0; 7]);
+        assert!(!glare_could_change(nine, &bare, 0.5));
+        // Glare over a segment whose lighting makes no other digit (e on a 4: b, c, e, f, g).
+        let four = B | C | F | G;
+        assert!(!glare_could_change(four, &traced, 0.5));
     }
 }
