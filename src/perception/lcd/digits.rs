@@ -70,6 +70,10 @@ const GLARE_SHOWS_INK: f32 = 0.15;
 /// where that is possible).
 const GLARE_LIGHT: f32 = 1.25;
 
+/// Ink at least this dark is needed to blame the token for an invalid pattern: fainter digits
+/// may be a blurred display whose smeared strokes still show steep noisy edges.
+const FAULT_CONTRAST: f32 = 0.3;
+
 /// When the digits cannot be located and the darkest ink stays below this, the frame is blurred:
 /// a focused LCD's ink is about 80 % darker than its panel, defocus smears it into grey blobs.
 const BLURRED_CONTRAST: f32 = 0.5;
@@ -541,8 +545,9 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
     // soft to trust, and a pattern read from it must not be blamed on the token.
     let all_digits = digits.iter().all(|d| d.digit.is_some());
     // A code needs every segment clearly lit or unlit; an invalid pattern (the token's fault)
-    // also needs sharp edges, or the rig's focus would be blamed on the token.
-    if confidence < MIN_CONFIDENCE || (!all_digits && sharpness < MIN_SHARPNESS) {
+    // also needs sharp edges and crisp ink, or the rig's focus would be blamed on the token.
+    let crisp = sharpness >= MIN_SHARPNESS && contrast >= FAULT_CONTRAST;
+    if confidence < MIN_CONFIDENCE || (!all_digits && !crisp) {
         return LcdRead {
             sharpness,
             digits,
@@ -945,8 +950,10 @@ impl Layout {
         // right edges form a comb of `digits` teeth one pitch apart, the last at the rightmost
         // ink. The first ink lies in the first cell, which bounds the pitch to
         // [extent / digits, (extent - stroke) / (digits - 1)]; within that, the pitch whose teeth
-        // hold the most ink wins. Narrow 1s, 7s and fonts with gaps between segments all keep
-        // their right-hand stroke, so none of them confuses the comb.
+        // hold the most ink, less the ink a stroke's width right of them (where the gap to the
+        // next digit is), wins: blurred strokes make the teeth alone a broad, flat ridge. Narrow
+        // 1s, 7s and fonts with gaps between segments all keep their right-hand stroke, so none
+        // of them confuses the comb.
         // Columns with a real stroke's worth of ink (not noise specks).
         let floor = (profile.iter().copied().max()? / 10).max(2);
         let first = profile.iter().position(|&p| p >= floor)?;
@@ -989,7 +996,13 @@ impl Layout {
                 let teeth: f32 = (0..digits)
                     .map(|k| {
                         let edge = right - k as f32 * p;
-                        mass(edge - stroke - 0.5, edge + 0.5)
+                        // Right of every tooth but the last lies the gap before the next digit.
+                        let gap = if k == 0 {
+                            0.0
+                        } else {
+                            mass(edge + 0.5, edge + 0.5 + stroke)
+                        };
+                        mass(edge - stroke - 0.5, edge + 0.5) - gap
                     })
                     .sum();
                 if teeth > best.0 {
@@ -1005,7 +1018,8 @@ impl Layout {
         // ink starts at the cell's left edge. A column through a bar holds about a stroke's
         // height of ink, so that (not the far heavier right-hand stroke) is the level that
         // marks the start. The digits that reach left of their right-hand stroke (all but 1s)
-        // share one width: the widest, since bars stop short of the left-hand strokes. Only 1s: the usual proportion, width = height / 2.
+        // share one width: the widest, since bars stop short of the left-hand strokes. Only 1s:
+        // the usual proportion, width = height / 2.
         // The first phases may still hold the blurred edge of the previous digit's stroke.
         let skip = (0.5 * stroke).ceil().max(2.0);
         let level = (0.5 * stroke).max(2.0);
@@ -1397,5 +1411,74 @@ mod tests {
         // Glare over a segment whose lighting makes no other digit (e on a 4: b, c, e, f, g).
         let four = B | C | F | G;
         assert!(!glare_could_change(four, &traced, 0.5));
+    }
+
+    /// A darkness map `w`×`h` of `code` in a plain seven-segment font: cells `cell` wide from
+    /// `x0`, `pitch` apart, digits `height` high from row `y0`, strokes `stroke` wide, ink 0.6,
+    /// then blurred by `passes` of a 5-wide box (8 passes: about σ = 4).
+    fn painted(code: &[u8], w: usize, h: usize, geometry: [usize; 6], passes: usize) -> Vec<f32> {
+        let [x0, y0, cell, pitch, height, stroke] = geometry;
+        let mut map = vec![0f32; w * h];
+        let mut fill = |xa: usize, ya: usize, xb: usize, yb: usize| {
+            for y in ya..yb {
+                for x in xa..xb {
+                    map[y * w + x] = 0.6;
+                }
+            }
+        };
+        let masks = [0x3f, 0x06, 0x5b, 0x4f, 0x66, 0x6d, 0x7d, 0x07, 0x7f, 0x6f];
+        for (k, &digit) in code.iter().enumerate() {
+            let (l, t) = (x0 + k * pitch, y0);
+            let (r, b, m) = (l + cell, t + height, t + height / 2);
+            let mask: u8 = masks[usize::from(digit)];
+            let bars = [
+                (l, t, r, t + stroke),
+                (r - stroke, t, r, m),
+                (r - stroke, m, r, b),
+                (l, b - stroke, r, b),
+                (l, m, l + stroke, b),
+                (l, t, l + stroke, m),
+                (l, m - stroke / 2, r, m + stroke - stroke / 2),
+            ];
+            for (i, &(xa, ya, xb, yb)) in bars.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    fill(xa, ya, xb, yb);
+                }
+            }
+        }
+        for _ in 0..passes {
+            let mut next = vec![0f32; w * h];
+            for y in 0..h {
+                for x in 0..w {
+                    let (xa, xb) = (x.saturating_sub(2), (x + 2).min(w - 1));
+                    let (ya, yb) = (y.saturating_sub(2), (y + 2).min(h - 1));
+                    let mut sum = 0.0;
+                    for yy in ya..=yb {
+                        for xx in xa..=xb {
+                            sum += map[yy * w + xx];
+                        }
+                    }
+                    next[y * w + x] = sum / ((xb - xa + 1) * (yb - ya + 1)) as f32;
+                }
+            }
+            map = next;
+        }
+        map
+    }
+
+    #[test]
+    fn the_comb_finds_the_pitch_of_blurred_digits_around_a_one() {
+        // A 1 keeps only its right-hand strokes; heavy strokes blurred wide make the teeth of
+        // the comb a broad ridge, and the gaps right of them pick the pitch.
+        let (w, h) = (300, 80);
+        for pitch in [40, 42, 46] {
+            let map = painted(&[5, 2, 6, 1, 0, 8], w, h, [12, 10, 28, pitch, 58, 9], 8);
+            let layout = Layout::locate(&map, w, h, 0.2, 6).expect("cells found");
+            assert!(
+                (layout.pitch - pitch as f32).abs() <= 1.0,
+                "pitch {} for {pitch}",
+                layout.pitch
+            );
+        }
     }
 }
