@@ -726,11 +726,15 @@ impl Patch {
         let mut out = Vec::with_capacity(self.pixels.len());
         let mut levels = vec![0f32; self.width];
         let columns = panel.column_weights(self.width);
+        let mut column = vec![0f32; panel.cols];
         for y in 0..self.height {
-            panel.row(y, &columns, &mut levels);
+            panel.row(y, &columns, &mut column, &mut levels);
             let row = &self.pixels[y * self.width..(y + 1) * self.width];
-            for (&p, &level) in row.iter().zip(&levels) {
-                out.push(1.0 - f32::from(p) / level.max(1.0));
+            for level in levels.iter_mut() {
+                *level = 1.0 / level.max(1.0);
+            }
+            for (&p, &inverse) in row.iter().zip(&levels) {
+                out.push(1.0 - f32::from(p) * inverse);
             }
         }
         out
@@ -827,22 +831,21 @@ impl Background {
     }
 
     /// The panel level along row `y`, interpolated between block centres, into `out` (at the
-    /// columns of [`Background::column_weights`]).
-    fn row(&self, y: usize, columns: &[(usize, usize, f32)], out: &mut [f32]) {
+    /// columns of [`Background::column_weights`]); `column` is scratch space, one level per block
+    /// column.
+    fn row(&self, y: usize, columns: &[(usize, usize, f32)], column: &mut [f32], out: &mut [f32]) {
         let fy = ((y as f32 + 0.5) / self.block as f32 - 0.5).clamp(0.0, (self.rows - 1) as f32);
         // Non-negative after the clamp: truncation is floor.
         let y0 = fy as usize;
         let y1 = (y0 + 1).min(self.rows - 1);
         let ty = fy - y0 as f32;
-        let column: Vec<f32> = (0..self.cols)
-            .map(|bx| {
-                let (a, b) = (
-                    self.levels[y0 * self.cols + bx],
-                    self.levels[y1 * self.cols + bx],
-                );
-                a + ty * (b - a)
-            })
-            .collect();
+        for (bx, c) in column.iter_mut().enumerate() {
+            let (a, b) = (
+                self.levels[y0 * self.cols + bx],
+                self.levels[y1 * self.cols + bx],
+            );
+            *c = a + ty * (b - a);
+        }
         for (o, &(x0, x1, tx)) in out.iter_mut().zip(columns) {
             *o = column[x0] + tx * (column[x1] - column[x0]);
         }
