@@ -61,8 +61,10 @@ const MIN_SHARPNESS: f32 = 0.15;
 /// clearly unlit (unlit ones stay below about 0.4 of it, ghosts included).
 const HALF_LIT: f32 = 0.5;
 
-/// Share of a stroke's line under glare above which glare may hide that the segment is lit.
-const GLARE_HIDES: f32 = 0.25;
+/// Share of a stroke's line under glare above which glare may hide that the segment is lit (with
+/// a trace of ink showing; the trace, not the share, is the telling part: a spot grazing the
+/// line washes the ink beside it too).
+const GLARE_HIDES: f32 = 0.1;
 /// An unlit segment under glare this dark relative to the display's ink level shows a lit stroke
 /// washed out (clean panel under glare stays near 0).
 const GLARE_SHOWS_INK: f32 = 0.15;
@@ -1408,6 +1410,11 @@ mod tests {
         // Clean panel around the glare: e is unlit, a 9.
         let clean = segments([0.5, 0.5, 0.5, 0.5, 0.01, 0.5, 0.5], glare);
         assert!(!glare_could_change(nine, &clean, 0.5));
+        // A little glare (a tenth of the line) over a trace of ink: still doubt.
+        let mut edge_of_glare = glare;
+        edge_of_glare[4] = 0.15;
+        let grazed = segments([0.5, 0.5, 0.5, 0.5, 0.12, 0.5, 0.5], edge_of_glare);
+        assert!(glare_could_change(nine, &grazed, 0.5));
         // No glare on e: nothing hidden.
         let bare = segments([0.5, 0.5, 0.5, 0.5, 0.12, 0.5, 0.5], [0.0; 7]);
         assert!(!glare_could_change(nine, &bare, 0.5));
