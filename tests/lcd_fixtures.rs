@@ -40,10 +40,10 @@ fn reads_the_fixture_set() {
         seconds += started.elapsed().as_secs_f64();
         // A calibrated window (here the labelled one, set by hand) is a different crop of the
         // same photo: it may fail to read, but never give a wrong code or a code on a blank.
-        if let Some(quad) = labelled_window(fields[4]) {
-            if let LcdReading::Code(code) = read_window(&frame, &quad, 6).reading {
-                assert_eq!(code, expected, "{file}: read through the labelled window");
-            }
+        if let Some(quad) = labelled_window(fields[4])
+            && let LcdReading::Code(code) = read_window(&frame, &quad, 6).reading
+        {
+            assert_eq!(code, expected, "{file}: read through the labelled window");
         }
         total += 1;
         let entry = by_font.entry(font.to_string()).or_default();
