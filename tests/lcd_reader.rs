@@ -7,7 +7,7 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use otprig::perception::lcd::{LcdRead, LcdReader, LcdReading, Unreadable};
+use otprig::perception::lcd::{LcdRead, LcdReader, LcdReading, Quad, Unreadable, read_window};
 use otprig::rig::sim::scene::{LcdContent, Optics, SceneRenderer, font_mask};
 
 /// A reader that locates the LCD itself: no region from the renderer.
@@ -518,4 +518,32 @@ fn glare_over_a_lit_stroke_never_reads_another_digit() {
         }
     }
     println!("glare over segment e: {right}/8 read right, the rest unreadable");
+}
+
+/// A window given a little off (a calibrated region drawn tight around the digits, or one that
+/// takes in the bezel and some of the body) still reads: the reader tries other trims before
+/// giving up.
+#[test]
+fn a_window_drawn_tight_or_loose_still_reads() {
+    let code = [4, 0, 2, 7, 7, 8];
+    let mut tight_read = 0;
+    let mut loose_read = 0;
+    for (renderer, frame) in upright_frames(code, 1.0) {
+        let (x, y, w, h) = renderer.lcd_digits_region();
+        let (x, y, w, h) = (x as f32, y as f32, w as f32, h as f32);
+        let tight = Quad::from_rect(x - 1.0, y - 1.0, w + 2.0, h + 2.0);
+        // Out over the bezel onto the body on every side: the usual trim keeps a dark frame.
+        let loose = Quad::from_rect(x - 0.8 * h, y - 0.8 * h, w + 1.6 * h, 2.6 * h);
+        for (quad, count) in [(tight, &mut tight_read), (loose, &mut loose_read)] {
+            let read = read_window(&frame, &quad, 6);
+            match &read.reading {
+                LcdReading::Code(c) => {
+                    assert_eq!(c, "402778", "{}", describe(&read));
+                    *count += 1;
+                }
+                other => assert!(!matches!(other, LcdReading::Blank), "{}", describe(&read)),
+            }
+        }
+    }
+    assert_eq!((tight_read, loose_read), (8, 8));
 }

@@ -179,6 +179,13 @@ pub const MIN_CODE_CONFIDENCE: f32 = 0.3;
 /// Share of the window's height trimmed off each side before reading (the bezel's soft edge).
 const WINDOW_INSET: f32 = 0.04;
 
+/// The deeper trim tried (before none at all) when a window does not read with
+/// [`WINDOW_INSET`].
+const DEEP_INSET: f32 = 0.1;
+
+/// How many of a frame's candidate windows (most window-like first) get the other trims.
+const RETRIMMED_CANDIDATES: usize = 2;
+
 /// Reads a token's LCD in successive frames of one camera: locates the window, then tracks it.
 #[derive(Debug, Clone)]
 pub struct LcdReader {
@@ -233,8 +240,10 @@ impl LcdReader {
         // light patch on the body, at least twice as large): that stays unreadable, never blank.
         let mut best: Option<LcdRead> = None;
         let mut first_trusted: Option<LcdRead> = None;
-        for candidate in locate::find_windows(frame) {
-            let read = read_window(frame, &candidate, self.digits);
+        for (rank_in_frame, candidate) in locate::find_windows(frame).iter().enumerate() {
+            // Other trims only for the most window-like candidates: they cost a read each.
+            let trims = rank_in_frame < RETRIMMED_CANDIDATES;
+            let read = read_window_trimmed(frame, candidate, self.digits, trims);
             if matches!(read.reading, LcdReading::Code(_)) {
                 best = Some(read);
                 first_trusted = None;
@@ -272,12 +281,45 @@ impl LcdReader {
     }
 }
 
-/// Reads the digits inside `quad` (trimmed by the bezel's edge).
+/// Reads the digits inside `quad` (trimmed by the bezel's edge; other trims are tried when that
+/// does not read).
 pub fn read_window(frame: &GrayImage, quad: &Quad, digits: usize) -> LcdRead {
+    read_window_trimmed(frame, quad, digits, true)
+}
+
+/// Reads the digits inside `quad` trimmed by [`WINDOW_INSET`], then, if `other_trims` and that
+/// does not read, trimmed deeper and not at all.
+fn read_window_trimmed(
+    frame: &GrayImage,
+    quad: &Quad,
+    digits: usize,
+    other_trims: bool,
+) -> LcdRead {
     let Some(patch) = rectify::rectify(frame, &quad.inset(WINDOW_INSET)) else {
         return LcdRead::unreadable(Unreadable::NotFound, 0.0);
     };
     let mut read = digits::read_patch(&patch, digits);
+    // A window found at the bezel's outer edge keeps a dark rim inside its usual trim, and a
+    // tight one loses the strokes at its edge to the trim; either can spoil the read. Trimmed
+    // otherwise, only a code counts (another trim could cut digits off and leave a blank). An
+    // invalid pattern is only tried untrimmed: a wider window cannot cut a stroke off, so a
+    // segment the token really left out stays out.
+    let trims: &[f32] = match read.reading {
+        _ if !other_trims => &[],
+        LcdReading::Unreadable(Unreadable::Blurred | Unreadable::NotFound) => &[DEEP_INSET, 0.0],
+        LcdReading::Unreadable(Unreadable::InvalidPattern(_)) => &[0.0],
+        _ => &[],
+    };
+    for &trim in trims {
+        let Some(patch) = rectify::rectify(frame, &quad.inset(trim)) else {
+            continue;
+        };
+        let other = digits::read_patch(&patch, digits);
+        if matches!(other.reading, LcdReading::Code(_)) {
+            read = other;
+            break;
+        }
+    }
     read.quad = Some(*quad);
     read
 }
