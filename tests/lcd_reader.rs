@@ -371,6 +371,16 @@ fn upright_frames(code: [u8; 6], light: f32) -> Vec<(SceneRenderer, image::GrayI
         .collect()
 }
 
+/// Adds a Gaussian glare spot centred at `centre`, `sigma` pixels wide, `peak` grey levels
+/// strong (clipped at white).
+fn add_glare(frame: &mut image::GrayImage, centre: (f32, f32), sigma: f32, peak: f32) {
+    for (px, py, p) in frame.enumerate_pixels_mut() {
+        let d2 = (px as f32 - centre.0).powi(2) + (py as f32 - centre.1).powi(2);
+        let glare = peak * (-d2 / (2.0 * sigma * sigma)).exp();
+        p.0[0] = (f32::from(p.0[0]) + glare).min(255.0) as u8;
+    }
+}
+
 /// A glare spot adds light to ink and panel alike: the digits under it are far less dark than
 /// the others relative to their panel, and must still read (not as blurred or as ghosts).
 #[test]
@@ -380,12 +390,7 @@ fn a_glare_spot_over_two_digits_still_reads() {
         let (x, y, w, h) = renderer.lcd_digits_region();
         // Centred between the second and third digits, as wide as about two digits.
         let (cx, cy) = (x as f32 + 0.3 * w as f32, y as f32 + 0.5 * h as f32);
-        let sigma = 0.12 * w as f32;
-        for (px, py, p) in frame.enumerate_pixels_mut() {
-            let d2 = (px as f32 - cx).powi(2) + (py as f32 - cy).powi(2);
-            let glare = 115.0 * (-d2 / (2.0 * sigma * sigma)).exp();
-            p.0[0] = (f32::from(p.0[0]) + glare).min(255.0) as u8;
-        }
+        add_glare(&mut frame, (cx, cy), 0.12 * w as f32, 115.0);
         let read = LcdReader::new(6).read(&frame);
         assert_eq!(
             read.reading,
@@ -499,12 +504,7 @@ fn glare_over_a_lit_stroke_never_reads_another_digit() {
         let (x, y, w, h) = renderer.lcd_digits_region();
         // Over segment e of the first digit: its left edge, three quarters down.
         let (cx, cy) = (x as f32 + 0.02 * w as f32, y as f32 + 0.72 * h as f32);
-        let sigma = 0.09 * h as f32;
-        for (px, py, p) in frame.enumerate_pixels_mut() {
-            let d2 = (px as f32 - cx).powi(2) + (py as f32 - cy).powi(2);
-            let glare = 200.0 * (-d2 / (2.0 * sigma * sigma)).exp();
-            p.0[0] = (f32::from(p.0[0]) + glare).min(255.0) as u8;
-        }
+        add_glare(&mut frame, (cx, cy), 0.09 * h as f32, 200.0);
         let read = LcdReader::new(6).read(&frame);
         match &read.reading {
             LcdReading::Code(c) => {
