@@ -108,14 +108,13 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     // Ink level of the whole window, for telling ink from panel while finding the digits.
     let reference = darkness_reference(&full, patch.width, patch.height);
     let ink = (0.5 * reference).clamp(0.18, 0.4);
-    let faint = full.clone();
     clear_rim(&mut full, patch.width, patch.height, ink);
     let band = Band::crop(patch, &full, ink);
     let (darkness, w, h) = (&band.darkness, band.w, band.h);
     let contrast = darkness_reference(darkness, w, h);
     if contrast < NO_INK {
         // As faint as ghosts: a code only when its lit and unlit segments part clearly.
-        if let Some(read) = read_faint(patch, faint, reference, digits) {
+        if let Some(read) = read_faint(patch, &panel, reference, digits) {
             return read;
         }
         // No crisp ink; but broad grey blobs (as dark as ink spread over a few strokes) are
@@ -147,13 +146,14 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
 /// from ghosts, their pattern does: lit segments at least [`FAINT_SEPARATION`] times as dark as
 /// the unlit ones, which ghosts (every segment alike) never show. Only a code counts; anything
 /// else returns `None` and the window is judged as blank or blurred.
-fn read_faint(patch: &Patch, full: Vec<f32>, reference: f32, digits: usize) -> Option<LcdRead> {
+fn read_faint(patch: &Patch, panel: &Background, reference: f32, digits: usize) -> Option<LcdRead> {
     if reference < FAINT_INK {
         return None;
     }
     let (w, h) = (patch.width, patch.height);
     // Sensor noise is as strong as faint ink in single pixels: average it down first.
-    let mut full = box_mean_3x3(&full, w, h);
+    // The darkness afresh (the first pass cleared its rim at a higher threshold).
+    let mut full = box_mean_3x3(&patch.darkness(panel), w, h);
     let ink = 0.5 * reference;
     clear_rim(&mut full, w, h, ink);
     let band = Band::crop(patch, &full, ink);
