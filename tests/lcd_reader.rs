@@ -547,3 +547,25 @@ fn a_window_drawn_tight_or_loose_still_reads() {
     }
     assert_eq!((tight_read, loose_read), (8, 8));
 }
+
+/// A small bright glare spot on an empty panel is no ink: the panel around it must not look dark
+/// (a ring of false ink), so a blank display under glare still reads blank.
+#[test]
+fn a_glare_spot_on_a_blank_display_reads_blank() {
+    for (setup, (mut renderer, _)) in upright_frames([0; 6], 0.8).into_iter().enumerate() {
+        let mut frame = renderer.render(&LcdContent::On([0; 6]));
+        let (x, y, w, h) = renderer.lcd_digits_region();
+        let centre = (
+            x as f32 + (0.3 + 0.05 * setup as f32) * w as f32,
+            y as f32 + 0.5 * h as f32,
+        );
+        add_glare(&mut frame, centre, 0.12 * h as f32, 220.0);
+        let read = LcdReader::new(6).read(&frame);
+        assert_eq!(
+            read.reading,
+            LcdReading::Blank,
+            "setup {setup}: {}",
+            describe(&read)
+        );
+    }
+}

@@ -76,6 +76,11 @@ const GLARE_LIGHT: f32 = 1.25;
 /// may be a blurred display whose smeared strokes still show steep noisy edges.
 const FAULT_CONTRAST: f32 = 0.3;
 
+/// Light above this many times the window's median level is left out of the panel estimate when
+/// an unreadable window is checked for being blank: glare, or the bright end of a gradient,
+/// neither of which is ink.
+const GLARE_CAP: f32 = 1.25;
+
 /// When the digits cannot be located and the darkest ink stays below this, the frame is blurred:
 /// a focused LCD's ink is about 80 % darker than its panel, defocus smears it into grey blobs.
 const BLURRED_CONTRAST: f32 = 0.5;
@@ -103,8 +108,32 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
         return LcdRead::unreadable(Unreadable::OverExposed, 0.0);
     }
 
-    let panel = Background::estimate(patch);
-    let mut full = patch.darkness(&panel);
+    let read = read_lit(
+        patch,
+        &Background::estimate(patch, u8::MAX),
+        clipped_share,
+        digits,
+    );
+    // A glare spot raises the panel estimate around it, and the panel there looks dark: ink that
+    // is not there. With the glare left out of the estimate, a window with no ink at all is blank.
+    if matches!(
+        read.reading,
+        LcdReading::Unreadable(Unreadable::Blurred | Unreadable::NotFound)
+    ) {
+        let cap = GLARE_CAP * f32::from(percentile_of_histogram(&hist, 0.5));
+        if cap < 255.0 && hist[cap as usize + 1..].iter().any(|&c| c > 0) {
+            let panel = Background::estimate(patch, cap as u8);
+            if let Some(blank) = blank_window(patch, &panel) {
+                return blank;
+            }
+        }
+    }
+    read
+}
+
+/// Reads the window with `panel` as the panel's brightness behind the digits.
+fn read_lit(patch: &Patch, panel: &Background, clipped_share: f32, digits: usize) -> LcdRead {
+    let mut full = patch.darkness(panel);
     // Ink level of the whole window, for telling ink from panel while finding the digits.
     let reference = darkness_reference(&full, patch.width, patch.height);
     let ink = (0.5 * reference).clamp(0.18, 0.4);
@@ -114,31 +143,51 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     let contrast = darkness_reference(darkness, w, h);
     if contrast < NO_INK {
         // As faint as ghosts: a code only when its lit and unlit segments part clearly.
-        if let Some(read) = read_faint(patch, &panel, reference, digits) {
+        if let Some(read) = read_faint(patch, panel, reference, digits) {
             return read;
         }
-        // No crisp ink; but broad grey blobs (as dark as ink spread over a few strokes) are
-        // digits far out of focus, while ghosts are thin and vanish under a wide average.
-        let window = (h / 6).max(3);
-        let broad = broad_darkness(darkness, w, h, window);
-        if broad > BROAD_INK {
-            return LcdRead::unreadable(Unreadable::Blurred, contrast);
-        }
-        return LcdRead {
-            reading: LcdReading::Blank,
-            confidence: ((NO_INK - contrast) / (0.5 * NO_INK)).clamp(0.0, 1.0),
-            digits: Vec::new(),
-            sharpness: 0.0,
-            contrast,
-            quad: None,
-            tracked: false,
-        };
+        return blank_or_blurred(&band, contrast);
     }
     if clipped_share > PARTLY_CLIPPED && contrast < OVEREXPOSED_INK {
         return LcdRead::unreadable(Unreadable::OverExposed, contrast);
     }
     let ink_threshold = (0.5 * contrast).clamp(0.18, 0.4);
     read_cells(&band, ink_threshold, contrast, digits)
+}
+
+/// The verdict on a band without crisp ink (ink level `contrast` below [`NO_INK`]): blank, or
+/// blurred when broad grey blobs (as dark as ink spread over a few strokes) show digits far out
+/// of focus; ghosts are thin and vanish under a wide average.
+fn blank_or_blurred(band: &Band, contrast: f32) -> LcdRead {
+    let window = (band.h / 6).max(3);
+    if broad_darkness(&band.darkness, band.w, band.h, window) > BROAD_INK {
+        return LcdRead::unreadable(Unreadable::Blurred, contrast);
+    }
+    LcdRead {
+        reading: LcdReading::Blank,
+        confidence: ((NO_INK - contrast) / (0.5 * NO_INK)).clamp(0.0, 1.0),
+        digits: Vec::new(),
+        sharpness: 0.0,
+        contrast,
+        quad: None,
+        tracked: false,
+    }
+}
+
+/// The window read with `panel` (an estimate that leaves glare out) if that shows no ink at
+/// all: blank; `None` otherwise.
+fn blank_window(patch: &Patch, panel: &Background) -> Option<LcdRead> {
+    let mut full = patch.darkness(panel);
+    let reference = darkness_reference(&full, patch.width, patch.height);
+    let ink = (0.5 * reference).clamp(0.18, 0.4);
+    clear_rim(&mut full, patch.width, patch.height, ink);
+    let band = Band::crop(patch, &full, ink);
+    let contrast = darkness_reference(&band.darkness, band.w, band.h);
+    if contrast >= NO_INK {
+        return None;
+    }
+    let read = blank_or_blurred(&band, contrast);
+    (read.reading == LcdReading::Blank).then_some(read)
 }
 
 /// Reads a window whose ink is no darker than ghosts can be (`reference`, the window's ink level,
@@ -756,9 +805,9 @@ struct Background {
 }
 
 impl Background {
-    /// The bright (80th percentile) level of each block; blocks much darker than their
-    /// neighbours (inside a bold digit) take their neighbours' level.
-    fn estimate(patch: &Patch) -> Background {
+    /// The bright (80th percentile) level of each block, of the levels up to `cap`; blocks much
+    /// darker than their neighbours (inside a bold digit) take their neighbours' level.
+    fn estimate(patch: &Patch, cap: u8) -> Background {
         let block = (patch.height / 4).clamp(6, 32);
         let cols = patch.width.div_ceil(block);
         let rows = patch.height.div_ceil(block);
@@ -778,18 +827,24 @@ impl Background {
                         hist[usize::from(p)] += 1;
                     }
                 }
-                let n = ((y1 - y0) * (x1 - x0)) as u32;
-                let level = if n == 0 {
+                // Levels above `cap` (glare) do not count; a block that is mostly glare is
+                // panel at the cap.
+                let all = ((y1 - y0) * (x1 - x0)) as u32;
+                let kept = &hist[..=usize::from(cap)];
+                let n: u32 = kept.iter().sum();
+                let level = if all == 0 {
                     0
+                } else if n * 3 < all {
+                    cap
                 } else {
                     let k = (n * 4 / 5).min(n - 1);
                     let mut seen = 0;
-                    hist.iter()
+                    kept.iter()
                         .position(|&c| {
                             seen += c;
                             seen > k
                         })
-                        .unwrap_or(255)
+                        .map_or(cap, |level| level as u8)
                 };
                 levels.push(level as f32);
             }
