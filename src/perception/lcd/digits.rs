@@ -88,8 +88,10 @@ const BLURRED_CONTRAST: f32 = 0.5;
 /// Largest slant plus rotation tolerated, as a horizontal shear (about 18°).
 const SHEAR_MAX: f32 = 0.32;
 
-/// Reads the `digits` positions of the rectified LCD window `patch`.
-pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
+/// Reads the `digits` positions of the rectified LCD window `patch`; with `glare_blank`, a window
+/// that does not read is also checked for being blank under glare (a second panel estimate: kept
+/// for the windows most likely to be the display).
+pub fn read_patch(patch: &Patch, digits: usize, glare_blank: bool) -> LcdRead {
     let digits = digits.max(1);
     let n = patch.pixels.len();
     if n == 0 {
@@ -116,10 +118,12 @@ pub fn read_patch(patch: &Patch, digits: usize) -> LcdRead {
     );
     // A glare spot raises the panel estimate around it, and the panel there looks dark: ink that
     // is not there. With the glare left out of the estimate, a window with no ink at all is blank.
-    if matches!(
-        read.reading,
-        LcdReading::Unreadable(Unreadable::Blurred | Unreadable::NotFound)
-    ) {
+    if glare_blank
+        && matches!(
+            read.reading,
+            LcdReading::Unreadable(Unreadable::Blurred | Unreadable::NotFound)
+        )
+    {
         let cap = GLARE_CAP * f32::from(percentile_of_histogram(&hist, 0.5));
         if cap < 255.0 && hist[cap as usize + 1..].iter().any(|&c| c > 0) {
             let panel = Background::estimate(patch, cap as u8);

@@ -288,7 +288,8 @@ pub fn read_window(frame: &GrayImage, quad: &Quad, digits: usize) -> LcdRead {
 }
 
 /// Reads the digits inside `quad` trimmed by [`WINDOW_INSET`], then, if `other_trims` and that
-/// does not read, trimmed deeper and not at all.
+/// does not read, checks it for a blank display under glare and tries it trimmed deeper and not
+/// at all.
 fn read_window_trimmed(
     frame: &GrayImage,
     quad: &Quad,
@@ -298,7 +299,7 @@ fn read_window_trimmed(
     let Some(patch) = rectify::rectify(frame, &quad.inset(WINDOW_INSET)) else {
         return LcdRead::unreadable(Unreadable::NotFound, 0.0);
     };
-    let mut read = digits::read_patch(&patch, digits);
+    let mut read = digits::read_patch(&patch, digits, other_trims);
     // A window found at the bezel's outer edge keeps a dark rim inside its usual trim, and a
     // tight one loses the strokes at its edge to the trim; either can spoil the read. Trimmed
     // otherwise, only a code counts (another trim could cut digits off and leave a blank). An
@@ -314,7 +315,7 @@ fn read_window_trimmed(
         let Some(patch) = rectify::rectify(frame, &quad.inset(trim)) else {
             continue;
         };
-        let other = digits::read_patch(&patch, digits);
+        let other = digits::read_patch(&patch, digits, false);
         if matches!(other.reading, LcdReading::Code(_)) {
             read = other;
             break;
