@@ -137,14 +137,7 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_blank: bool) -> LcdRead {
 
 /// Reads the window with `panel` as the panel's brightness behind the digits.
 fn read_lit(patch: &Patch, panel: &Background, clipped_share: f32, digits: usize) -> LcdRead {
-    let mut full = patch.darkness(panel);
-    // Ink level of the whole window, for telling ink from panel while finding the digits.
-    let reference = darkness_reference(&full, patch.width, patch.height);
-    let ink = (0.5 * reference).clamp(0.18, 0.4);
-    clear_rim(&mut full, patch.width, patch.height, ink);
-    let band = Band::crop(patch, &full, ink);
-    let (darkness, w, h) = (&band.darkness, band.w, band.h);
-    let contrast = darkness_reference(darkness, w, h);
+    let (band, reference, contrast) = ink_band(patch, panel);
     if contrast < NO_INK {
         // As faint as ghosts: a code only when its lit and unlit segments part clearly.
         if let Some(read) = read_faint(patch, panel, reference, digits) {
@@ -157,6 +150,19 @@ fn read_lit(patch: &Patch, panel: &Background, clipped_share: f32, digits: usize
     }
     let ink_threshold = (0.5 * contrast).clamp(0.18, 0.4);
     read_cells(&band, ink_threshold, contrast, digits)
+}
+
+/// The digits' band of `patch` against `panel`, with the ink level of the whole window (for
+/// telling ink from panel while finding the digits; the rim is cleared at half of it) and of the
+/// band.
+fn ink_band(patch: &Patch, panel: &Background) -> (Band, f32, f32) {
+    let mut full = patch.darkness(panel);
+    let reference = darkness_reference(&full, patch.width, patch.height);
+    let ink = (0.5 * reference).clamp(0.18, 0.4);
+    clear_rim(&mut full, patch.width, patch.height, ink);
+    let band = Band::crop(patch, &full, ink);
+    let contrast = darkness_reference(&band.darkness, band.w, band.h);
+    (band, reference, contrast)
 }
 
 /// The verdict on a band without crisp ink (ink level `contrast` below [`NO_INK`]): blank, or
@@ -181,12 +187,7 @@ fn blank_or_blurred(band: &Band, contrast: f32) -> LcdRead {
 /// The window read with `panel` (an estimate that leaves glare out) if that shows no ink at
 /// all: blank; `None` otherwise.
 fn blank_window(patch: &Patch, panel: &Background) -> Option<LcdRead> {
-    let mut full = patch.darkness(panel);
-    let reference = darkness_reference(&full, patch.width, patch.height);
-    let ink = (0.5 * reference).clamp(0.18, 0.4);
-    clear_rim(&mut full, patch.width, patch.height, ink);
-    let band = Band::crop(patch, &full, ink);
-    let contrast = darkness_reference(&band.darkness, band.w, band.h);
+    let (band, _, contrast) = ink_band(patch, panel);
     if contrast >= NO_INK {
         return None;
     }
@@ -204,8 +205,8 @@ fn read_faint(patch: &Patch, panel: &Background, reference: f32, digits: usize) 
         return None;
     }
     let (w, h) = (patch.width, patch.height);
-    // Sensor noise is as strong as faint ink in single pixels: average it down first.
-    // The darkness afresh (the first pass cleared its rim at a higher threshold).
+    // The darkness afresh (the first pass cleared its rim at a higher threshold), with sensor
+    // noise, as strong as faint ink in single pixels, averaged down first.
     let mut full = box_mean_3x3(&patch.darkness(panel), w, h);
     let ink = 0.5 * reference;
     clear_rim(&mut full, w, h, ink);
