@@ -355,6 +355,18 @@ fn degraded_frames_never_blame_the_token() {
     }
 }
 
+/// Reads `frame` afresh (no window given) and asserts it shows `expected`: six digits, or
+/// `blank`; `context` (e.g. the setup) goes into the failure message.
+fn assert_reads(frame: &image::GrayImage, expected: &str, context: &str) {
+    let read = LcdReader::new(6).read(frame);
+    let wanted = if expected == "blank" {
+        LcdReading::Blank
+    } else {
+        LcdReading::Code(expected.into())
+    };
+    assert_eq!(read.reading, wanted, "{context}: {}", describe(&read));
+}
+
 /// Frames of `code` on a dim, upright bench (0 tilt, 640×480), one per setup.
 fn upright_frames(code: [u8; 6], light: f32) -> Vec<(SceneRenderer, image::GrayImage)> {
     (0..8u64)
@@ -391,13 +403,7 @@ fn a_glare_spot_over_two_digits_still_reads() {
         // Centred between the second and third digits, as wide as about two digits.
         let (cx, cy) = (x as f32 + 0.3 * w as f32, y as f32 + 0.5 * h as f32);
         add_glare(&mut frame, (cx, cy), 0.12 * w as f32, 115.0);
-        let read = LcdReader::new(6).read(&frame);
-        assert_eq!(
-            read.reading,
-            LcdReading::Code("803529".into()),
-            "{}",
-            describe(&read)
-        );
+        assert_reads(&frame, "803529", "");
     }
 }
 
@@ -421,13 +427,7 @@ fn a_dark_line_inside_the_window_edge_is_not_read_as_ink() {
                 p.0[0] = (f32::from(p.0[0]) * 0.5) as u8;
             }
         }
-        let read = LcdReader::new(6).read(&frame);
-        assert_eq!(
-            read.reading,
-            LcdReading::Code("192076".into()),
-            "{}",
-            describe(&read)
-        );
+        assert_reads(&frame, "192076", "");
     }
 }
 
@@ -472,24 +472,12 @@ fn faint_digits_read_and_equally_faint_ghosts_read_blank() {
     let code = [0, 4, 7, 9, 2, 2];
     for (setup, (renderer, mut frame)) in upright_frames(code, 1.0).into_iter().enumerate() {
         fade_digits(&renderer, &mut frame, 0.13, setup as u64);
-        let read = LcdReader::new(6).read(&frame);
-        assert_eq!(
-            read.reading,
-            LcdReading::Code("047922".into()),
-            "setup {setup}: {}",
-            describe(&read)
-        );
+        assert_reads(&frame, "047922", &format!("setup {setup}"));
     }
     for (setup, (mut renderer, _)) in upright_frames(code, 1.0).into_iter().enumerate() {
         let mut frame = renderer.render(&LcdContent::On([0; 6]));
         fade_digits(&renderer, &mut frame, 0.13, setup as u64);
-        let read = LcdReader::new(6).read(&frame);
-        assert_eq!(
-            read.reading,
-            LcdReading::Blank,
-            "setup {setup}: {}",
-            describe(&read)
-        );
+        assert_reads(&frame, "blank", &format!("setup {setup}"));
     }
 }
 
@@ -560,12 +548,6 @@ fn a_glare_spot_on_a_blank_display_reads_blank() {
             y as f32 + 0.5 * h as f32,
         );
         add_glare(&mut frame, centre, 0.12 * h as f32, 220.0);
-        let read = LcdReader::new(6).read(&frame);
-        assert_eq!(
-            read.reading,
-            LcdReading::Blank,
-            "setup {setup}: {}",
-            describe(&read)
-        );
+        assert_reads(&frame, "blank", &format!("setup {setup}"));
     }
 }
