@@ -551,3 +551,36 @@ fn a_glare_spot_on_a_blank_display_reads_blank() {
         assert_reads(&frame, "blank", &format!("setup {setup}"));
     }
 }
+
+/// A broad light spot over the top bar of a 7: the bar fades against the panel estimate (raised
+/// by the spot) to about half the ink's darkness, which would make the 7 a 1 or leave it in doubt;
+/// glare adds light to ink and panel alike, so the bar's contrast to the panel right beside it
+/// still shows it lit.
+#[test]
+fn a_stroke_half_washed_out_by_light_still_reads() {
+    let code = [7, 0, 3, 5, 2, 6];
+    let mut right = 0;
+    let mut frames = 0;
+    for peak in [200.0, 240.0] {
+        for (renderer, mut frame) in upright_frames(code, 0.8) {
+            let (x, y, w, h) = renderer.lcd_digits_region();
+            // Over the left half of the first digit's top bar.
+            let (cx, cy) = (x as f32 + 0.06 * w as f32, y as f32 + 0.04 * h as f32);
+            add_glare(&mut frame, (cx, cy), 0.12 * h as f32, peak);
+            let read = LcdReader::new(6).read(&frame);
+            frames += 1;
+            match &read.reading {
+                LcdReading::Code(c) => {
+                    assert_eq!(c, "703526", "{}", describe(&read));
+                    right += 1;
+                }
+                LcdReading::Unreadable(why) => {
+                    assert!(!why.is_token_fault(), "{}", describe(&read));
+                }
+                LcdReading::Blank => panic!("{}", describe(&read)),
+            }
+        }
+    }
+    println!("light over the 7's top bar: {right}/{frames} read right");
+    assert_eq!(right, frames, "every frame must read right");
+}

@@ -11,7 +11,10 @@
 //! small rotations (up to about 11°), measures the darkness of the seven segment zones of each
 //! digit, and decodes the lit masks. Lit is judged against the display's own ink level, so dim,
 //! low-contrast digits read too; a window whose ink is no darker than ghosts is read only when
-//! its lit and unlit segments part clearly (ghosts alone are every segment alike).
+//! its lit and unlit segments part clearly (ghosts alone are every segment alike). A segment
+//! that looks unlit but may be washed out (glare over it, or half as dark as the ink) gets a
+//! second look: its contrast to the panel right beside it, which additive glare does not wipe
+//! out.
 //!
 //! Invariants: ghosts of unlit segments never count as lit; a code only when every position
 //! decoded and no unlit segment could be a lit one washed out (half as dark as the ink, or ink
@@ -75,6 +78,15 @@ const GLARE_LIGHT: f32 = 1.25;
 /// Ink at least this dark is needed to blame the token for an invalid pattern: fainter digits
 /// may be a blurred display whose smeared strokes still show steep noisy edges.
 const FAULT_CONTRAST: f32 = 0.3;
+/// A doubtful segment is lit when its local contrast is this far from the display's unlit
+/// strokes to its lit ones (see [`LocalLevels`]).
+const SECOND_LOOK_LIT: f32 = 0.5;
+/// … and unlit when at most this far.
+const SECOND_LOOK_UNLIT: f32 = 0.25;
+/// Outside glare, an unlit segment at least this share of the ink level dark may be a lit one
+/// washed out: the second look may light it or clear it (fainter ones are unlit and leave no
+/// doubt).
+const HALF_LOOK: f32 = 0.3;
 
 /// Light above this many times the window's median level is left out of the panel estimate when
 /// an unreadable window is checked for being blank: glare, or the bright end of a gradient,
@@ -553,21 +565,51 @@ const MAX_INK_LIFT: f32 = 2.0;
 fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
     let (threshold, separation) = lit_threshold(sampled);
     let half = (0.5 * separation).max(0.02);
+    let level = ink_level(sampled);
+    let local = LocalLevels::of(sampled, threshold);
 
     let mut edges: Vec<f32> = Vec::new();
     let mut confidence = 1.0f32;
     let mut digits = Vec::with_capacity(sampled.len());
+    // Per digit, the unlit-looking segments the local contrast settled (see `LocalLevels`).
+    let mut settled = Vec::with_capacity(sampled.len());
     for (position, segments) in sampled.iter().enumerate() {
         let mut mask = 0u8;
+        let mut settled_here = 0u8;
         let mut dark = [0f32; 7];
         for (i, s) in segments.iter().enumerate() {
             dark[i] = s.darkness;
             if s.darkness > threshold {
                 mask |= 1 << i;
                 edges.push(s.edge);
+                confidence = confidence.min((s.darkness - threshold).abs() / half);
+                continue;
             }
-            confidence = confidence.min((s.darkness - threshold).abs() / half);
+            // What a second look may settle: glare can hide ink but never makes it, so under
+            // glare only ink seen; elsewhere a stroke a good share as dark as the ink either way.
+            let (may_light, may_clear) = if s.glare >= GLARE_HIDES {
+                (true, false)
+            } else if s.darkness >= HALF_LOOK * level {
+                (true, true)
+            } else {
+                (false, false)
+            };
+            let second_look = local
+                .and_then(|l| l.settle(s.local))
+                .filter(|&(lit, _)| if lit { may_light } else { may_clear });
+            match second_look {
+                Some((lit, margin)) => {
+                    settled_here |= 1 << i;
+                    if lit {
+                        mask |= 1 << i;
+                        edges.push(s.edge);
+                    }
+                    confidence = confidence.min(margin);
+                }
+                None => confidence = confidence.min((s.darkness - threshold).abs() / half),
+            }
         }
+        settled.push(settled_here);
         digits.push(DigitEvidence {
             position,
             darkness: dark,
@@ -622,8 +664,11 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
     }
     // An unlit segment halfway to the ink level (glare over a lit stroke, ink smeared across)
     // that would make another digit if lit: the position cannot be told.
-    let level = ink_level(sampled);
-    if digits.iter().any(|d| half_lit_could_change(d, level)) {
+    if digits
+        .iter()
+        .zip(&settled)
+        .any(|(d, &settled)| half_lit_could_change(d, level, settled))
+    {
         return LcdRead {
             sharpness,
             digits,
@@ -636,7 +681,8 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
     if digits
         .iter()
         .zip(sampled)
-        .any(|(d, segments)| glare_could_change(d.mask, segments, level))
+        .zip(&settled)
+        .any(|((d, segments), &settled)| glare_could_change(d.mask, segments, level, settled))
     {
         return LcdRead {
             sharpness,
@@ -666,27 +712,29 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
     }
 }
 
-/// True when an unlit segment of digit `d` is at least [`HALF_LIT`] of the display's ink `level`
-/// dark and lighting it would decode to another digit.
-fn half_lit_could_change(d: &DigitEvidence, level: f32) -> bool {
+/// True when an unlit segment of digit `d` (not among the `settled` ones) is at least
+/// [`HALF_LIT`] of the display's ink `level` dark and lighting it would decode to another digit.
+fn half_lit_could_change(d: &DigitEvidence, level: f32, settled: u8) -> bool {
     (0..7).any(|i| {
         let lit = decode_mask(d.mask | (1 << i));
-        d.mask & (1 << i) == 0
+        (d.mask | settled) & (1 << i) == 0
             && d.darkness[i] >= HALF_LIT * level
             && lit.is_some()
             && lit != d.digit
     })
 }
 
-/// True when some unlit segments of `mask` lie under glare ([`GLARE_HIDES`]) yet show some ink
-/// through it ([`GLARE_SHOWS_INK`] of the display's ink `level`), and lighting some of them would
-/// decode to a digit other than what `mask` shows. A segment that stays clean panel around the
-/// glare is unlit.
-fn glare_could_change(mask: u8, segments: &[Segment; 7], level: f32) -> bool {
+/// True when some unlit segments of `mask` (not among the `settled` ones) lie under glare
+/// ([`GLARE_HIDES`]) yet show some ink through it ([`GLARE_SHOWS_INK`] of the display's ink
+/// `level`), and lighting some of them would decode to a digit other than what `mask` shows. A
+/// segment that stays clean panel around the glare is unlit.
+fn glare_could_change(mask: u8, segments: &[Segment; 7], level: f32, settled: u8) -> bool {
     let hidden = (0..7)
         .filter(|&i| {
             let s = segments[i];
-            mask & (1 << i) == 0 && s.glare >= GLARE_HIDES && s.darkness >= GLARE_SHOWS_INK * level
+            (mask | settled) & (1 << i) == 0
+                && s.glare >= GLARE_HIDES
+                && s.darkness >= GLARE_SHOWS_INK * level
         })
         .fold(0u8, |m, i| m | (1 << i));
     let shown = decode_mask(mask);
@@ -700,6 +748,63 @@ fn glare_could_change(mask: u8, segments: &[Segment; 7], level: f32) -> bool {
         subset = (subset - 1) & hidden;
     }
     false
+}
+
+/// The display's lit and unlit strokes in local contrast (see [`Layout::local_contrast`]), for a
+/// second look at segments that look unlit but may be washed out: glare over them, or a trace of
+/// ink showing.
+///
+/// Glare adds light to a stroke and the panel beside it alike, so where the darkness against the
+/// coarse panel estimate fades, the stroke's contrast to its own sides still shows. A doubtful
+/// segment is lit when that contrast comes at least [`SECOND_LOOK_LIT`] of the way from the
+/// display's unlit strokes to its lit ones, unlit when at most [`SECOND_LOOK_UNLIT`]; in between
+/// it stays doubtful.
+#[derive(Debug, Clone, Copy)]
+struct LocalLevels {
+    unlit: f32,
+    lit: f32,
+}
+
+impl LocalLevels {
+    /// The medians over glare-free segments lit and unlit by `threshold`; none when the display
+    /// has too few of either or they do not part.
+    fn of(sampled: &[[Segment; 7]], threshold: f32) -> Option<LocalLevels> {
+        let (mut lit, mut unlit): (Vec<f32>, Vec<f32>) = (Vec::new(), Vec::new());
+        for s in sampled.iter().flatten().filter(|s| s.glare < GLARE_HIDES) {
+            if s.darkness > threshold {
+                lit.push(s.local);
+            } else {
+                unlit.push(s.local);
+            }
+        }
+        let median = |v: &mut Vec<f32>| {
+            v.sort_by(f32::total_cmp);
+            v[v.len() / 2]
+        };
+        if lit.len() < 3 || unlit.len() < 3 {
+            return None;
+        }
+        let levels = LocalLevels {
+            unlit: median(&mut unlit),
+            lit: median(&mut lit),
+        };
+        (levels.lit > 2.0 * levels.unlit && levels.lit - levels.unlit > 0.05).then_some(levels)
+    }
+
+    /// Lit or unlit with its margin (as a share, like a segment's confidence), for a segment of
+    /// local contrast `local`; none while it stays doubtful.
+    fn settle(&self, local: f32) -> Option<(bool, f32)> {
+        let r = (local - self.unlit) / (self.lit - self.unlit);
+        let middle = 0.5 * (SECOND_LOOK_LIT + SECOND_LOOK_UNLIT);
+        let margin = ((r - middle).abs() / middle).min(1.0);
+        if r >= SECOND_LOOK_LIT {
+            Some((true, margin))
+        } else if r <= SECOND_LOOK_UNLIT {
+            Some((false, margin))
+        } else {
+            None
+        }
+    }
 }
 
 /// The grey level below which `q` of the histogram's pixels lie.
@@ -914,6 +1019,26 @@ impl Background {
     }
 }
 
+/// Where a segment's stroke runs in its cell: its centre line `across` (u for a vertical stroke,
+/// v for a horizontal one) over the range `along` it.
+#[derive(Debug, Clone, Copy)]
+struct StrokeLine {
+    across: f32,
+    along: (f32, f32),
+    vertical: bool,
+}
+
+/// True when some segment that looks unlit may be a lit one washed out: under glare, or at
+/// least [`HALF_LOOK`] of the ink level dark. Those get a second look.
+fn needs_second_look(sampled: &[[Segment; 7]]) -> bool {
+    let (threshold, _) = lit_threshold(sampled);
+    let washed = HALF_LOOK * ink_level(sampled);
+    sampled
+        .iter()
+        .flatten()
+        .any(|s| s.darkness <= threshold && (s.glare >= GLARE_HIDES || s.darkness >= washed))
+}
+
 /// One sampled segment zone.
 #[derive(Debug, Clone, Copy, Default)]
 struct Segment {
@@ -924,6 +1049,9 @@ struct Segment {
     /// Share of the stroke's line under glare (see [`Layout::glare_level`]): light that can wash
     /// out a lit stroke.
     glare: f32,
+    /// Contrast of the stroke against the panel right beside it (see [`Layout::local_contrast`]):
+    /// glare lightens ink and panel alike, so a washed-out lit stroke still shows here.
+    local: f32,
 }
 
 /// Where the digits are, in sheared coordinates `x' = x - shear·(y - yc) + offset` (slant and
@@ -1234,7 +1362,43 @@ impl Layout {
             .map(|k| self.sample_digit(k, band, glare))
             .collect();
         even_out_ink(&mut sampled);
+        // The local contrast only where a second look may be needed (it costs a tenth of a
+        // millisecond a read).
+        if needs_second_look(&sampled) {
+            let lines = self.stroke_lines();
+            for (k, segments) in sampled.iter_mut().enumerate() {
+                for (s, &line) in segments.iter_mut().zip(&lines) {
+                    s.local = self.local_contrast(k, band, line);
+                }
+            }
+        }
         sampled
+    }
+
+    /// Where each segment's stroke runs (a to g), its whole length between the bars across its
+    /// ends, in cell-normalised coordinates.
+    fn stroke_lines(&self) -> [StrokeLine; 7] {
+        let su = (self.stroke / self.cell_width.max(1.0)).clamp(0.05, 0.45);
+        let sv = (self.stroke / self.height.max(1.0)).clamp(0.03, 0.3);
+        let (bar_u, bar_v) = (su + 0.08, 0.5 * sv + 0.06);
+        let across_bar = (bar_u, 1.0 - bar_u);
+        let upper = (sv + 0.06, 0.5 - bar_v);
+        let lower = (0.5 + bar_v, 1.0 - sv - 0.06);
+        let (left, right) = (0.5 * su, 1.0 - 0.5 * su);
+        let line = |across: f32, along: (f32, f32), vertical: bool| StrokeLine {
+            across,
+            along,
+            vertical,
+        };
+        [
+            line(0.5 * sv, across_bar, false),
+            line(right, upper, true),
+            line(right, lower, true),
+            line(1.0 - 0.5 * sv, across_bar, false),
+            line(left, lower, true),
+            line(left, upper, true),
+            line(0.5, across_bar, false),
+        ]
     }
 
     /// The grey level above which light in digit `k`'s cell is glare: [`GLARE_LIGHT`] times the
@@ -1260,6 +1424,63 @@ impl Layout {
             return f32::INFINITY;
         }
         (GLARE_LIGHT * f32::from(panel)).min(f32::from(CLIPPED_LEVEL) - 0.5)
+    }
+
+    /// The stroke's contrast against the panel right beside it, in digit `k`, in grey levels: along
+    /// the stroke's `line`, the upper quartile of
+    /// `side - ink`, where ink is the darkest grey across the stroke's width and side the darker
+    /// of the panel a stroke's width and a half either side (the darker: a glare spot beside the
+    /// line must not pass for contrast). Ink takes a share of the light that falls on it, glare
+    /// adds light on top of ink and panel alike: the difference stays where the darkness against
+    /// the coarse panel estimate washes out. An unlit stroke stays near 0.
+    fn local_contrast(&self, k: usize, band: &Band, line: StrokeLine) -> f32 {
+        let StrokeLine {
+            across: stroke,
+            along,
+            vertical: vertical_bar,
+        } = line;
+        let (scale, along_scale) = if vertical_bar {
+            (self.cell_width, self.height)
+        } else {
+            (self.height, self.cell_width)
+        };
+        let width = self.stroke / scale.max(1.0);
+        let step_along = 1.0 / along_scale.max(1.0);
+        let step_across = 1.0 / scale.max(1.0);
+        // Beside the stroke, but never past the centre of the loop next to it.
+        let loop_centre = if vertical_bar {
+            (0.5 - stroke).abs()
+        } else {
+            (0.27 - stroke).abs().min((0.73 - stroke).abs())
+        };
+        let beside = (1.5 * width + step_across).min(loop_centre.max(width));
+        let grey = |a: f32, b: f32| {
+            let (u, v) = if vertical_bar { (a, b) } else { (b, a) };
+            self.pixel_at(k, u, v, band)
+                .map(|i| f32::from(band.grey[i]))
+        };
+        let mut contrasts = Vec::with_capacity(32);
+        let mut b = along.0;
+        while b <= along.1 {
+            let ink = [-0.5 * width, 0.0, 0.5 * width]
+                .iter()
+                .filter_map(|&d| grey(stroke + d, b))
+                .fold(f32::INFINITY, f32::min);
+            let side = [stroke - beside, stroke + beside]
+                .iter()
+                .filter_map(|&a| grey(a, b))
+                .fold(f32::INFINITY, f32::min);
+            if ink.is_finite() && side.is_finite() {
+                contrasts.push((side - ink).max(0.0));
+            }
+            b += step_along;
+        }
+        // Where a quarter of the stroke shows, a lit stroke shows.
+        contrasts.sort_by(f32::total_cmp);
+        contrasts
+            .get(contrasts.len() * 3 / 4)
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// Samples the seven segment zones of digit `k`, with the glare on their strokes if `glare`.
@@ -1358,6 +1579,7 @@ impl Segment {
             darkness,
             edge,
             glare,
+            local: 0.0,
         }
     }
 }
@@ -1442,13 +1664,13 @@ mod tests {
     #[test]
     fn a_half_dark_segment_that_makes_another_digit_is_doubt() {
         // A 1 whose top bar is half as dark as the ink could be a 7.
-        assert!(half_lit_could_change(&one_with_a(0.3), 0.5));
+        assert!(half_lit_could_change(&one_with_a(0.3), 0.5, 0));
         // Ghost-dark, it is unlit.
-        assert!(!half_lit_could_change(&one_with_a(0.1), 0.5));
+        assert!(!half_lit_could_change(&one_with_a(0.1), 0.5, 0));
         // A half-dark e on a 1 makes no digit (b, c, e): no doubt about the 1.
         let mut d = one_with_a(0.02);
         d.darkness[4] = 0.3;
-        assert!(!half_lit_could_change(&d, 0.5));
+        assert!(!half_lit_could_change(&d, 0.5, 0));
     }
 
     fn segments(darkness: [f32; 7], glare: [f32; 7]) -> [Segment; 7] {
@@ -1456,7 +1678,63 @@ mod tests {
             darkness: darkness[i],
             edge: 0.3,
             glare: glare[i],
+            local: 0.0,
         })
+    }
+
+    /// A display of six 9s as sampled: lit segments 0.5 dark and 60 grey levels darker than the
+    /// panel beside them, unlit ones 0.03 and 4.
+    fn nines() -> Vec<[Segment; 7]> {
+        let nine = A | B | C | D | F | G;
+        (0..6)
+            .map(|_| {
+                std::array::from_fn(|i| {
+                    let lit = nine & (1 << i) != 0;
+                    Segment {
+                        darkness: if lit { 0.5 } else { 0.03 },
+                        edge: 0.3,
+                        glare: 0.0,
+                        local: if lit { 60.0 } else { 4.0 },
+                    }
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_second_look_lights_a_washed_stroke_only_where_it_sees_ink() {
+        // Segment e of the first 9 under glare, a trace of ink left against the panel estimate.
+        let mut sampled = nines();
+        sampled[0][4] = Segment {
+            darkness: 0.1,
+            edge: 0.3,
+            glare: 0.5,
+            local: 45.0,
+        };
+        // Its contrast to the panel beside it is most of the ink's: lit, an 8.
+        assert_eq!(
+            decide(&sampled, 0.5).reading,
+            LcdReading::Code("899999".into())
+        );
+        // Washed out beside it too: glare can hide ink, so it is not cleared, and the 9 may be an 8.
+        sampled[0][4].local = 5.0;
+        assert_eq!(
+            decide(&sampled, 0.5).reading,
+            LcdReading::Unreadable(Unreadable::OverExposed)
+        );
+        // Without glare, a trace of ink with no contrast beside it is no stroke: a 9.
+        sampled[0][4].glare = 0.0;
+        assert_eq!(
+            decide(&sampled, 0.5).reading,
+            LcdReading::Code("999999".into())
+        );
+        // A faint trace that shows contrast beside it is still not lit (only strokes a good share
+        // as dark as the ink may be), and too faint to doubt: a 9.
+        sampled[0][4].local = 45.0;
+        assert_eq!(
+            decide(&sampled, 0.5).reading,
+            LcdReading::Code("999999".into())
+        );
     }
 
     #[test]
@@ -1466,21 +1744,21 @@ mod tests {
         glare[4] = 0.6;
         // Segment e under glare with a trace of ink: the 9 may be an 8.
         let traced = segments([0.5, 0.5, 0.5, 0.5, 0.12, 0.5, 0.5], glare);
-        assert!(glare_could_change(nine, &traced, 0.5));
+        assert!(glare_could_change(nine, &traced, 0.5, 0));
         // Clean panel around the glare: e is unlit, a 9.
         let clean = segments([0.5, 0.5, 0.5, 0.5, 0.01, 0.5, 0.5], glare);
-        assert!(!glare_could_change(nine, &clean, 0.5));
+        assert!(!glare_could_change(nine, &clean, 0.5, 0));
         // A little glare (a tenth of the line) over a trace of ink: still doubt.
         let mut edge_of_glare = glare;
         edge_of_glare[4] = 0.15;
         let grazed = segments([0.5, 0.5, 0.5, 0.5, 0.12, 0.5, 0.5], edge_of_glare);
-        assert!(glare_could_change(nine, &grazed, 0.5));
+        assert!(glare_could_change(nine, &grazed, 0.5, 0));
         // No glare on e: nothing hidden.
         let bare = segments([0.5, 0.5, 0.5, 0.5, 0.12, 0.5, 0.5], [0.0; 7]);
-        assert!(!glare_could_change(nine, &bare, 0.5));
+        assert!(!glare_could_change(nine, &bare, 0.5, 0));
         // Glare over a segment whose lighting makes no other digit (e on a 4: b, c, e, f, g).
         let four = B | C | F | G;
-        assert!(!glare_could_change(four, &traced, 0.5));
+        assert!(!glare_could_change(four, &traced, 0.5, 0));
     }
 
     /// A darkness map `w`×`h` of `code` in a plain seven-segment font: cells `cell` wide from
