@@ -690,6 +690,19 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
             ..LcdRead::unreadable(Unreadable::OverExposed, contrast)
         };
     }
+    // A position that is no digit, with glare over unlit segments that would make it one: the
+    // rig's light may have washed them out, however little ink shows (never the token's fault).
+    if digits
+        .iter()
+        .zip(sampled)
+        .any(|(d, segments)| d.digit.is_none() && glare_could_complete(d.mask, segments))
+    {
+        return LcdRead {
+            sharpness,
+            digits,
+            ..LcdRead::unreadable(Unreadable::OverExposed, contrast)
+        };
+    }
     let reading = if digits.iter().all(|d| d.digit.is_some()) {
         LcdReading::Code(
             digits
@@ -743,6 +756,22 @@ fn glare_could_change(mask: u8, segments: &[Segment; 7], level: f32, settled: u8
     while subset != 0 {
         let digit = decode_mask(mask | subset);
         if digit.is_some() && digit != shown {
+            return true;
+        }
+        subset = (subset - 1) & hidden;
+    }
+    false
+}
+
+/// True when lighting some of the unlit segments of `mask` that lie under glare
+/// ([`GLARE_HIDES`]) would decode to a digit.
+fn glare_could_complete(mask: u8, segments: &[Segment; 7]) -> bool {
+    let hidden = (0..7)
+        .filter(|&i| mask & (1 << i) == 0 && segments[i].glare >= GLARE_HIDES)
+        .fold(0u8, |m, i| m | (1 << i));
+    let mut subset = hidden;
+    while subset != 0 {
+        if decode_mask(mask | subset).is_some() {
             return true;
         }
         subset = (subset - 1) & hidden;
@@ -1645,6 +1674,7 @@ mod tests {
     const B: u8 = 1 << 1;
     const C: u8 = 1 << 2;
     const D: u8 = 1 << 3;
+    const E: u8 = 1 << 4;
     const F: u8 = 1 << 5;
     const G: u8 = 1 << 6;
 
@@ -1735,6 +1765,19 @@ mod tests {
             decide(&sampled, 0.5).reading,
             LcdReading::Code("999999".into())
         );
+    }
+
+    #[test]
+    fn glare_over_the_missing_segment_of_no_digit_is_the_lights_fault() {
+        let eight_without_f = A | B | C | D | E | G;
+        let mut glare = [0.0; 7];
+        glare[5] = 0.6;
+        let lit = [0.5, 0.5, 0.5, 0.5, 0.5, 0.02, 0.5];
+        assert!(glare_could_complete(eight_without_f, &segments(lit, glare)));
+        assert!(!glare_could_complete(
+            eight_without_f,
+            &segments(lit, [0.0; 7])
+        ));
     }
 
     #[test]
