@@ -367,6 +367,23 @@ fn assert_reads(frame: &image::GrayImage, expected: &str, context: &str) {
     assert_eq!(read.reading, wanted, "{context}: {}", describe(&read));
 }
 
+/// Reads `frame` and asserts it gives `expected` or is unreadable for the rig's sake (never a
+/// wrong code, blank, or the token's fault); true when it read `expected`.
+fn reads_right_or_blames_the_rig(frame: &image::GrayImage, expected: &str) -> bool {
+    let read = LcdReader::new(6).read(frame);
+    match &read.reading {
+        LcdReading::Code(c) => {
+            assert_eq!(c, expected, "{}", describe(&read));
+            true
+        }
+        LcdReading::Unreadable(why) => {
+            assert!(!why.is_token_fault(), "{}", describe(&read));
+            false
+        }
+        LcdReading::Blank => panic!("{}", describe(&read)),
+    }
+}
+
 /// Frames of `code` on a dim, upright bench (0 tilt, 640×480), one per setup.
 fn upright_frames(code: [u8; 6], light: f32) -> Vec<(SceneRenderer, image::GrayImage)> {
     (0..8u64)
@@ -493,17 +510,7 @@ fn glare_over_a_lit_stroke_never_reads_another_digit() {
         // Over segment e of the first digit: its left edge, three quarters down.
         let (cx, cy) = (x as f32 + 0.02 * w as f32, y as f32 + 0.72 * h as f32);
         add_glare(&mut frame, (cx, cy), 0.09 * h as f32, 200.0);
-        let read = LcdReader::new(6).read(&frame);
-        match &read.reading {
-            LcdReading::Code(c) => {
-                assert_eq!(c, "803526", "{}", describe(&read));
-                right += 1;
-            }
-            LcdReading::Unreadable(why) => {
-                assert!(!why.is_token_fault(), "{}", describe(&read));
-            }
-            LcdReading::Blank => panic!("{}", describe(&read)),
-        }
+        right += usize::from(reads_right_or_blames_the_rig(&frame, "803526"));
     }
     println!("glare over segment e: {right}/8 read right, the rest unreadable");
 }
@@ -567,18 +574,8 @@ fn a_stroke_half_washed_out_by_light_still_reads() {
             // Over the left half of the first digit's top bar.
             let (cx, cy) = (x as f32 + 0.06 * w as f32, y as f32 + 0.04 * h as f32);
             add_glare(&mut frame, (cx, cy), 0.12 * h as f32, peak);
-            let read = LcdReader::new(6).read(&frame);
             frames += 1;
-            match &read.reading {
-                LcdReading::Code(c) => {
-                    assert_eq!(c, "703526", "{}", describe(&read));
-                    right += 1;
-                }
-                LcdReading::Unreadable(why) => {
-                    assert!(!why.is_token_fault(), "{}", describe(&read));
-                }
-                LcdReading::Blank => panic!("{}", describe(&read)),
-            }
+            right += usize::from(reads_right_or_blames_the_rig(&frame, "703526"));
         }
     }
     println!("light over the 7's top bar: {right}/{frames} read right");

@@ -664,43 +664,42 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
     }
     // An unlit segment halfway to the ink level (glare over a lit stroke, ink smeared across)
     // that would make another digit if lit: the position cannot be told.
-    if digits
-        .iter()
-        .zip(&settled)
-        .any(|(d, &settled)| half_lit_could_change(d, level, settled))
-    {
-        return LcdRead {
-            sharpness,
-            digits,
-            ..LcdRead::unreadable(Unreadable::Blurred, contrast)
-        };
-    }
+    let half_lit = || {
+        digits
+            .iter()
+            .zip(&settled)
+            .any(|(d, &settled)| half_lit_could_change(d, level, settled))
+    };
     // Glare where an unlit segment's stroke runs, with some ink showing through, hides whether it
-    // is lit: when lighting it would show another digit, the position cannot be told (the rig's
-    // light, never the token's fault).
-    if digits
-        .iter()
-        .zip(sampled)
-        .zip(&settled)
-        .any(|((d, segments), &settled)| glare_could_change(d.mask, segments, level, settled))
-    {
-        return LcdRead {
-            sharpness,
-            digits,
-            ..LcdRead::unreadable(Unreadable::OverExposed, contrast)
-        };
-    }
+    // is lit: when lighting it would show another digit, the position cannot be told.
+    let glare_hides = || {
+        digits
+            .iter()
+            .zip(sampled)
+            .zip(&settled)
+            .any(|((d, segments), &settled)| glare_could_change(d.mask, segments, level, settled))
+    };
     // A position that is no digit, with glare over unlit segments that would make it one: the
-    // rig's light may have washed them out, however little ink shows (never the token's fault).
-    if digits
-        .iter()
-        .zip(sampled)
-        .any(|(d, segments)| d.digit.is_none() && glare_could_complete(d.mask, segments))
-    {
+    // light may have washed them out, however little ink shows.
+    let glare_completes = || {
+        digits
+            .iter()
+            .zip(sampled)
+            .any(|(d, segments)| d.digit.is_none() && glare_could_complete(d.mask, segments))
+    };
+    // Doubt from glare is the rig's light, never the token's fault.
+    let doubt = if half_lit() {
+        Some(Unreadable::Blurred)
+    } else if glare_hides() || glare_completes() {
+        Some(Unreadable::OverExposed)
+    } else {
+        None
+    };
+    if let Some(why) = doubt {
         return LcdRead {
             sharpness,
             digits,
-            ..LcdRead::unreadable(Unreadable::OverExposed, contrast)
+            ..LcdRead::unreadable(why, contrast)
         };
     }
     let reading = if digits.iter().all(|d| d.digit.is_some()) {
@@ -751,16 +750,7 @@ fn glare_could_change(mask: u8, segments: &[Segment; 7], level: f32, settled: u8
         })
         .fold(0u8, |m, i| m | (1 << i));
     let shown = decode_mask(mask);
-    // Every non-empty subset of the hidden segments.
-    let mut subset = hidden;
-    while subset != 0 {
-        let digit = decode_mask(mask | subset);
-        if digit.is_some() && digit != shown {
-            return true;
-        }
-        subset = (subset - 1) & hidden;
-    }
-    false
+    lighting_any(mask, hidden, |digit| digit.is_some() && digit != shown)
 }
 
 /// True when lighting some of the unlit segments of `mask` that lie under glare
@@ -769,9 +759,15 @@ fn glare_could_complete(mask: u8, segments: &[Segment; 7]) -> bool {
     let hidden = (0..7)
         .filter(|&i| mask & (1 << i) == 0 && segments[i].glare >= GLARE_HIDES)
         .fold(0u8, |m, i| m | (1 << i));
+    lighting_any(mask, hidden, |digit| digit.is_some())
+}
+
+/// True when lighting some non-empty subset of the `hidden` segments of `mask` decodes to what
+/// `shows` accepts.
+fn lighting_any(mask: u8, hidden: u8, shows: impl Fn(Option<u8>) -> bool) -> bool {
     let mut subset = hidden;
     while subset != 0 {
-        if decode_mask(mask | subset).is_some() {
+        if shows(decode_mask(mask | subset)) {
             return true;
         }
         subset = (subset - 1) & hidden;
