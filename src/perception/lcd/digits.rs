@@ -579,35 +579,25 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
         let mut dark = [0f32; 7];
         for (i, s) in segments.iter().enumerate() {
             dark[i] = s.darkness;
-            if s.darkness > threshold {
+            let by_darkness = s.darkness > threshold;
+            let second_look = if by_darkness {
+                None
+            } else {
+                let (may_light, may_clear) = second_look_may(s, level);
+                local
+                    .and_then(|l| l.settle(s.local))
+                    .filter(|&(lit, _)| if lit { may_light } else { may_clear })
+            };
+            if second_look.is_some() {
+                settled_here |= 1 << i;
+            }
+            let (lit, margin) =
+                second_look.unwrap_or((by_darkness, (s.darkness - threshold).abs() / half));
+            if lit {
                 mask |= 1 << i;
                 edges.push(s.edge);
-                confidence = confidence.min((s.darkness - threshold).abs() / half);
-                continue;
             }
-            // What a second look may settle: glare can hide ink but never makes it, so under
-            // glare only ink seen; elsewhere a stroke a good share as dark as the ink either way.
-            let (may_light, may_clear) = if s.glare >= GLARE_HIDES {
-                (true, false)
-            } else if s.darkness >= HALF_LOOK * level {
-                (true, true)
-            } else {
-                (false, false)
-            };
-            let second_look = local
-                .and_then(|l| l.settle(s.local))
-                .filter(|&(lit, _)| if lit { may_light } else { may_clear });
-            match second_look {
-                Some((lit, margin)) => {
-                    settled_here |= 1 << i;
-                    if lit {
-                        mask |= 1 << i;
-                        edges.push(s.edge);
-                    }
-                    confidence = confidence.min(margin);
-                }
-                None => confidence = confidence.min((s.darkness - threshold).abs() / half),
-            }
+            confidence = confidence.min(margin);
         }
         settled.push(settled_here);
         digits.push(DigitEvidence {
@@ -1053,15 +1043,29 @@ struct StrokeLine {
     vertical: bool,
 }
 
-/// True when some segment that looks unlit may be a lit one washed out: under glare, or at
-/// least [`HALF_LOOK`] of the ink level dark. Those get a second look.
+/// What a second look may settle for segment `s` that looks unlit, on a display of ink `level`:
+/// (light it, clear it). Glare can hide ink but never makes it, so under glare only ink seen
+/// counts; elsewhere a stroke at least [`HALF_LOOK`] of the ink level dark may go either way;
+/// a fainter one is unlit and leaves no doubt.
+fn second_look_may(s: &Segment, level: f32) -> (bool, bool) {
+    if s.glare >= GLARE_HIDES {
+        (true, false)
+    } else if s.darkness >= HALF_LOOK * level {
+        (true, true)
+    } else {
+        (false, false)
+    }
+}
+
+/// True when some segment that looks unlit may be a lit one washed out (see
+/// [`second_look_may`]). Those get a second look.
 fn needs_second_look(sampled: &[[Segment; 7]]) -> bool {
     let (threshold, _) = lit_threshold(sampled);
-    let washed = HALF_LOOK * ink_level(sampled);
+    let level = ink_level(sampled);
     sampled
         .iter()
         .flatten()
-        .any(|s| s.darkness <= threshold && (s.glare >= GLARE_HIDES || s.darkness >= washed))
+        .any(|s| s.darkness <= threshold && second_look_may(s, level) != (false, false))
 }
 
 /// One sampled segment zone.
@@ -1400,11 +1404,19 @@ impl Layout {
         sampled
     }
 
+    /// The stroke's width as a share of the cell's width and of the digit's height, within sane
+    /// bounds.
+    fn stroke_shares(&self) -> (f32, f32) {
+        (
+            (self.stroke / self.cell_width.max(1.0)).clamp(0.05, 0.45),
+            (self.stroke / self.height.max(1.0)).clamp(0.03, 0.3),
+        )
+    }
+
     /// Where each segment's stroke runs (a to g), its whole length between the bars across its
     /// ends, in cell-normalised coordinates.
     fn stroke_lines(&self) -> [StrokeLine; 7] {
-        let su = (self.stroke / self.cell_width.max(1.0)).clamp(0.05, 0.45);
-        let sv = (self.stroke / self.height.max(1.0)).clamp(0.03, 0.3);
+        let (su, sv) = self.stroke_shares();
         let (bar_u, bar_v) = (su + 0.08, 0.5 * sv + 0.06);
         let across_bar = (bar_u, 1.0 - bar_u);
         let upper = (sv + 0.06, 0.5 - bar_v);
@@ -1512,8 +1524,7 @@ impl Layout {
     fn sample_digit(&self, k: usize, band: &Band, glare: bool) -> [Segment; 7] {
         let du = 1.0 / self.cell_width.max(1.0);
         let dv = 1.0 / self.height.max(1.0);
-        let su = (self.stroke / self.cell_width.max(1.0)).clamp(0.05, 0.45);
-        let sv = (self.stroke / self.height.max(1.0)).clamp(0.03, 0.3);
+        let (su, sv) = self.stroke_shares();
         let glare_level = if glare {
             self.glare_level(k, band)
         } else {
