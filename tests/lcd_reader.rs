@@ -581,3 +581,45 @@ fn a_stroke_half_washed_out_by_light_still_reads() {
     println!("light over the 7's top bar: {right}/{frames} read right");
     assert_eq!(right, frames, "every frame must read right");
 }
+
+/// A small glare spot in the gap between two digits: around it the panel estimate rises, and
+/// the panel there looks dark, ink between the cells that hides them. Read against an estimate
+/// that leaves the glare out, the cells show.
+#[test]
+fn a_glare_spot_between_two_digits_still_reads() {
+    let code = [9, 0, 6, 6, 0, 1];
+    let mut right = 0;
+    let mut frames = 0;
+    for down in [0.5, 0.8] {
+        for (renderer, mut frame) in upright_frames(code, 0.8) {
+            let (x, y, w, h) = renderer.lcd_digits_region();
+            // In the gap between the fifth digit and the narrow 1 right of it.
+            let (cx, cy) = (x as f32 + 0.9 * w as f32, y as f32 + down * h as f32);
+            add_glare(&mut frame, (cx, cy), 0.14 * h as f32, 255.0);
+            frames += 1;
+            right += usize::from(reads_right_or_blames_the_rig(&frame, "906601"));
+        }
+    }
+    println!("glare between digits 5 and 6: {right}/{frames} read right");
+    assert_eq!(right, frames, "every frame must read right");
+}
+
+/// Broad light over the lower half of a 0 washes out its lower strokes against an estimate that
+/// leaves the glare out: the 0 would read as a 7. The strokes' local contrast still shows them,
+/// so that reading is never reported.
+#[test]
+fn broad_light_never_makes_a_zero_a_seven() {
+    let code = [0, 6, 5, 2, 7, 4];
+    let mut right = 0;
+    let mut frames = 0;
+    for peak in [90.0, 130.0, 170.0] {
+        for (renderer, mut frame) in upright_frames(code, 0.8) {
+            let (x, y, w, h) = renderer.lcd_digits_region();
+            let (cx, cy) = (x as f32 + 0.05 * w as f32, y as f32 + 0.8 * h as f32);
+            add_glare(&mut frame, (cx, cy), 0.35 * h as f32, peak);
+            frames += 1;
+            right += usize::from(reads_right_or_blames_the_rig(&frame, "065274"));
+        }
+    }
+    println!("broad light over the 0's lower half: {right}/{frames} read right");
+}

@@ -127,9 +127,11 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_blank: bool) -> LcdRead {
         &Background::estimate(patch, u8::MAX),
         clipped_share,
         digits,
+        Check::Usual,
     );
     // A glare spot raises the panel estimate around it, and the panel there looks dark: ink that
-    // is not there. With the glare left out of the estimate, a window with no ink at all is blank.
+    // is not there. With the glare left out of the estimate, a window with no ink at all is blank,
+    // and one whose cells that false ink hid may read.
     if glare_blank
         && matches!(
             read.reading,
@@ -142,13 +144,36 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_blank: bool) -> LcdRead {
             if let Some(blank) = blank_window(patch, &panel) {
                 return blank;
             }
+            // The same glare may have made ink of the panel around it: read again against the
+            // estimate that leaves it out (the strokes' local contrast must agree).
+            let again = read_lit(patch, &panel, clipped_share, digits, Check::LocalContrast);
+            if matches!(again.reading, LcdReading::Code(_)) {
+                return again;
+            }
         }
     }
     read
 }
 
+/// How much a code read from the cells must prove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// Decoded, no hole inked, the same under nudged cells.
+    Usual,
+    /// Also every segment the strokes' local contrast settles (see [`LocalLevels`]) lit or
+    /// unlit as decoded: for a second reading against another panel estimate, which must not
+    /// turn ink washed out by broad light into unlit segments.
+    LocalContrast,
+}
+
 /// Reads the window with `panel` as the panel's brightness behind the digits.
-fn read_lit(patch: &Patch, panel: &Background, clipped_share: f32, digits: usize) -> LcdRead {
+fn read_lit(
+    patch: &Patch,
+    panel: &Background,
+    clipped_share: f32,
+    digits: usize,
+    check: Check,
+) -> LcdRead {
     let (band, reference, contrast) = ink_band(patch, panel);
     if contrast < NO_INK {
         // As faint as ghosts: a code only when its lit and unlit segments part clearly.
@@ -161,7 +186,7 @@ fn read_lit(patch: &Patch, panel: &Background, clipped_share: f32, digits: usize
         return LcdRead::unreadable(Unreadable::OverExposed, contrast);
     }
     let ink_threshold = (0.5 * contrast).clamp(0.18, 0.4);
-    read_cells(&band, ink_threshold, contrast, digits)
+    read_cells(&band, ink_threshold, contrast, digits, check)
 }
 
 /// The digits' band of `patch` against `panel`, with the ink level of the whole window (for
@@ -224,7 +249,7 @@ fn read_faint(patch: &Patch, panel: &Background, reference: f32, digits: usize) 
     clear_rim(&mut full, w, h, ink);
     let band = Band::crop(patch, &full, ink);
     let contrast = darkness_reference(&band.darkness, band.w, band.h);
-    let read = read_cells(&band, ink, contrast, digits);
+    let read = read_cells(&band, ink, contrast, digits, Check::Usual);
     let LcdReading::Code(_) = read.reading else {
         return None;
     };
@@ -269,7 +294,13 @@ fn box_mean_3x3(map: &[f32], w: usize, h: usize) -> Vec<f32> {
 
 /// Finds the digit cells in `band` (ink darker than `ink_threshold`, ink level `contrast`),
 /// samples and decodes them, and checks the code does not hinge on exactly where the cells are.
-fn read_cells(band: &Band, ink_threshold: f32, contrast: f32, digits: usize) -> LcdRead {
+fn read_cells(
+    band: &Band,
+    ink_threshold: f32,
+    contrast: f32,
+    digits: usize,
+    check: Check,
+) -> LcdRead {
     let Some(layout) = Layout::locate(&band.darkness, band.w, band.h, ink_threshold, digits) else {
         // Faint ink that does not form digit cells: soft blobs of defocused digits.
         let why = if contrast < BLURRED_CONTRAST {
@@ -304,6 +335,13 @@ fn read_cells(band: &Band, ink_threshold: f32, contrast: f32, digits: usize) -> 
                 break;
             }
         }
+    }
+    if check == Check::LocalContrast
+        && matches!(read.reading, LcdReading::Code(_))
+        && !layout.local_contrast_agrees(&sampled, band, &read.digits, threshold)
+    {
+        read.reading = LcdReading::Unreadable(Unreadable::Blurred);
+        read.confidence = 0.0;
     }
     read
 }
@@ -1394,14 +1432,43 @@ impl Layout {
         // The local contrast only where a second look may be needed (it costs a tenth of a
         // millisecond a read).
         if needs_second_look(&sampled) {
-            let lines = self.stroke_lines();
-            for (k, segments) in sampled.iter_mut().enumerate() {
-                for (s, &line) in segments.iter_mut().zip(&lines) {
-                    s.local = self.local_contrast(k, band, line);
-                }
-            }
+            self.measure_local_contrast(&mut sampled, band);
         }
         sampled
+    }
+
+    /// Fills in every segment's local contrast (see [`Layout::local_contrast`]).
+    fn measure_local_contrast(&self, sampled: &mut [[Segment; 7]], band: &Band) {
+        let lines = self.stroke_lines();
+        for (k, segments) in sampled.iter_mut().enumerate() {
+            for (s, &line) in segments.iter_mut().zip(&lines) {
+                s.local = self.local_contrast(k, band, line);
+            }
+        }
+    }
+
+    /// Whether every segment that its local contrast settles is lit or unlit as `decoded`
+    /// says (segments lit above `threshold` set the display's levels); false when the display
+    /// gives no levels to judge by.
+    fn local_contrast_agrees(
+        &self,
+        sampled: &[[Segment; 7]],
+        band: &Band,
+        decoded: &[DigitEvidence],
+        threshold: f32,
+    ) -> bool {
+        let mut measured = sampled.to_vec();
+        self.measure_local_contrast(&mut measured, band);
+        let Some(levels) = LocalLevels::of(&measured, threshold) else {
+            return false;
+        };
+        measured.iter().zip(decoded).all(|(segments, d)| {
+            segments.iter().enumerate().all(|(i, s)| {
+                levels
+                    .settle(s.local)
+                    .is_none_or(|(lit, _)| lit == (d.mask & (1 << i) != 0))
+            })
+        })
     }
 
     /// The stroke's width as a share of the cell's width and of the digit's height, within sane
