@@ -1211,7 +1211,9 @@ impl Layout {
         // ink. The first ink lies in the first cell, which bounds the pitch to
         // [extent / digits, (extent - stroke) / (digits - 1)]; within that, the pitch whose teeth
         // hold the most ink, less the ink a stroke's width right of them (where the gap to the
-        // next digit is), wins: blurred strokes make the teeth alone a broad, flat ridge. Narrow
+        // next digit is), wins: blurred strokes make the teeth alone a broad, flat ridge. A tooth
+        // never counts below nothing: where a digit touches the next (a narrow 1 against a 6 in
+        // a tight font), the neighbour's stroke must not count against the true pitch. Narrow
         // 1s, 7s and fonts with gaps between segments all keep their right-hand stroke, so none
         // of them confuses the comb.
         // Columns with a real stroke's worth of ink (not noise specks).
@@ -1262,7 +1264,7 @@ impl Layout {
                         } else {
                             mass(edge + 0.5, edge + 0.5 + stroke)
                         };
-                        mass(edge - stroke - 0.5, edge + 0.5) - gap
+                        (mass(edge - stroke - 0.5, edge + 0.5) - gap).max(0.0)
                     })
                     .sum();
                 if teeth > best.0 {
@@ -1941,6 +1943,29 @@ mod tests {
             let layout = Layout::locate(&map, w, h, 0.2, 6).expect("cells found");
             assert!(
                 (layout.pitch - pitch as f32).abs() <= 1.0,
+                "pitch {} for {pitch}",
+                layout.pitch
+            );
+        }
+    }
+
+    #[test]
+    fn the_comb_finds_the_pitch_of_digits_that_touch() {
+        // A tight font: two pixels between cells, closed by blur, so a narrow 1 touches the 6
+        // after it and the 6's half right-hand stroke the 8's left-hand one. The neighbours'
+        // strokes right of those teeth must not pull the comb off the other four.
+        let (w, h) = (220, 70);
+        for pitch in [28, 30, 33] {
+            let map = painted(
+                &[1, 6, 8, 1, 1, 3],
+                w,
+                h,
+                [8, 8, pitch - 2, pitch, 52, 7],
+                1,
+            );
+            let layout = Layout::locate(&map, w, h, 0.2, 6).expect("cells found");
+            assert!(
+                (layout.pitch - pitch as f32).abs() <= 0.5,
                 "pitch {} for {pitch}",
                 layout.pitch
             );
