@@ -140,14 +140,12 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_blank: bool) -> LcdRead {
     {
         let cap = GLARE_CAP * f32::from(percentile_of_histogram(&hist, 0.5));
         if cap < 255.0 && hist[cap as usize + 1..].iter().any(|&c| c > 0) {
+            // Read again against the estimate that leaves the glare out: blank if no ink is
+            // left, a code (faint ones too) if the false ink hid its cells, and only where the
+            // strokes' local contrast agrees.
             let panel = Background::estimate(patch, cap as u8);
-            if let Some(blank) = blank_window(patch, &panel) {
-                return blank;
-            }
-            // The same glare may have made ink of the panel around it: read again against the
-            // estimate that leaves it out (the strokes' local contrast must agree).
             let again = read_lit(patch, &panel, clipped_share, digits, Check::LocalContrast);
-            if matches!(again.reading, LcdReading::Code(_)) {
+            if matches!(again.reading, LcdReading::Code(_) | LcdReading::Blank) {
                 return again;
             }
         }
@@ -177,7 +175,7 @@ fn read_lit(
     let (band, reference, contrast) = ink_band(patch, panel);
     if contrast < NO_INK {
         // As faint as ghosts: a code only when its lit and unlit segments part clearly.
-        if let Some(read) = read_faint(patch, panel, reference, digits) {
+        if let Some(read) = read_faint(patch, panel, reference, digits, check) {
             return read;
         }
         return blank_or_blurred(&band, contrast);
@@ -221,23 +219,18 @@ fn blank_or_blurred(band: &Band, contrast: f32) -> LcdRead {
     }
 }
 
-/// The window read with `panel` (an estimate that leaves glare out) if that shows no ink at
-/// all: blank; `None` otherwise.
-fn blank_window(patch: &Patch, panel: &Background) -> Option<LcdRead> {
-    let (band, _, contrast) = ink_band(patch, panel);
-    if contrast >= NO_INK {
-        return None;
-    }
-    let read = blank_or_blurred(&band, contrast);
-    (read.reading == LcdReading::Blank).then_some(read)
-}
-
 /// Reads a window whose ink is no darker than ghosts can be (`reference`, the window's ink level,
 /// below [`NO_INK`]): dim digits under a low-contrast panel. Their darkness does not tell them
 /// from ghosts, their pattern does: lit segments at least [`FAINT_SEPARATION`] times as dark as
 /// the unlit ones, which ghosts (every segment alike) never show. Only a code counts; anything
 /// else returns `None` and the window is judged as blank or blurred.
-fn read_faint(patch: &Patch, panel: &Background, reference: f32, digits: usize) -> Option<LcdRead> {
+fn read_faint(
+    patch: &Patch,
+    panel: &Background,
+    reference: f32,
+    digits: usize,
+    check: Check,
+) -> Option<LcdRead> {
     if reference < FAINT_INK {
         return None;
     }
@@ -249,7 +242,7 @@ fn read_faint(patch: &Patch, panel: &Background, reference: f32, digits: usize) 
     clear_rim(&mut full, w, h, ink);
     let band = Band::crop(patch, &full, ink);
     let contrast = darkness_reference(&band.darkness, band.w, band.h);
-    let read = read_cells(&band, ink, contrast, digits, Check::Usual);
+    let read = read_cells(&band, ink, contrast, digits, check);
     let LcdReading::Code(_) = read.reading else {
         return None;
     };
