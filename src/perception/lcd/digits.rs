@@ -1114,6 +1114,38 @@ struct Segment {
     local: f32,
 }
 
+/// One digit's cell-normalised coordinates (u across, v down, 0..1 = the digit) as band
+/// coordinates `x = x0 + xu·u + xv·v`, `y = y0 + yu·u + yv·v`: worked out once per digit, not
+/// per sample.
+#[derive(Debug, Clone, Copy)]
+struct CellMap {
+    x0: f32,
+    xu: f32,
+    xv: f32,
+    y0: f32,
+    yu: f32,
+    yv: f32,
+}
+
+impl CellMap {
+    /// The band pixel at (u, v), if inside the band.
+    fn pixel(&self, u: f32, v: f32, band: &Band) -> Option<usize> {
+        let x = self.x0 + self.xu * u + self.xv * v;
+        let y = self.y0 + self.yu * u + self.yv * v;
+        if x < -0.5 || y < -0.5 {
+            return None;
+        }
+        // Truncation after adding 0.5 rounds the non-negative coordinates.
+        let (xi, yi) = ((x + 0.5) as usize, (y + 0.5) as usize);
+        (xi < band.w && yi < band.h).then_some(yi * band.w + xi)
+    }
+
+    /// Darkness at (u, v) (0 outside the band).
+    fn darkness(&self, u: f32, v: f32, band: &Band) -> f32 {
+        self.pixel(u, v, band).map_or(0.0, |i| band.darkness[i])
+    }
+}
+
 /// Where the digits are, in sheared coordinates `x' = x - shear·(y - yc) + offset` (slant and
 /// rotation make vertical strokes vertical there) and image rows.
 #[derive(Debug, Clone)]
@@ -1372,24 +1404,21 @@ impl Layout {
         })
     }
 
-    /// The band pixel at cell-normalised coordinates of digit `k` (u across, v down, 0..1 = the
-    /// digit), if inside the band.
-    fn pixel_at(&self, k: usize, u: f32, v: f32, band: &Band) -> Option<usize> {
-        let xs = self.first_left + k as f32 * self.pitch + u * self.cell_width;
-        let y = self.centre_a + self.centre_b * xs + (v - 0.5) * self.height;
-        let x = xs - self.offset + self.shear * (y - self.yc);
-        if x < -0.5 || y < -0.5 {
-            return None;
+    /// Where digit `k`'s cell-normalised coordinates lie in the band.
+    fn cell_map(&self, k: usize) -> CellMap {
+        // x' = left + u·cell_width; y = centre_a + centre_b·x' + (v - 0.5)·height;
+        // x = x' - offset + shear·(y - yc): all linear in u and v.
+        let left = self.first_left + k as f32 * self.pitch;
+        let y0 = self.centre_a + self.centre_b * left - 0.5 * self.height;
+        let (yu, yv) = (self.centre_b * self.cell_width, self.height);
+        CellMap {
+            x0: left - self.offset + self.shear * (y0 - self.yc),
+            xu: self.cell_width + self.shear * yu,
+            xv: self.shear * yv,
+            y0,
+            yu,
+            yv,
         }
-        // Truncation after adding 0.5 rounds the non-negative coordinates.
-        let (xi, yi) = ((x + 0.5) as usize, (y + 0.5) as usize);
-        (xi < band.w && yi < band.h).then_some(yi * band.w + xi)
-    }
-
-    /// Darkness at cell-normalised coordinates of digit `k` (0 outside the band).
-    fn darkness_at(&self, k: usize, u: f32, v: f32, band: &Band) -> f32 {
-        self.pixel_at(k, u, v, band)
-            .map_or(0.0, |i| band.darkness[i])
     }
 
     /// The same cells moved by `du` cell widths right and `dv` digit heights down.
@@ -1403,12 +1432,13 @@ impl Layout {
 
     /// The darker of the two loop centres of digit `k` (mean darkness over their middle).
     fn hole_darkness(&self, k: usize, band: &Band) -> f32 {
+        let cell = self.cell_map(k);
         let mut darkest = 0f32;
         for v0 in [0.27f32, 0.73] {
             let (mut sum, mut n) = (0.0, 0);
             for du in [-0.08f32, 0.0, 0.08] {
                 for dv in [-0.04f32, 0.0, 0.04] {
-                    sum += self.darkness_at(k, 0.5 + du, v0 + dv, band);
+                    sum += cell.darkness(0.5 + du, v0 + dv, band);
                     n += 1;
                 }
             }
@@ -1504,12 +1534,13 @@ impl Layout {
     /// cell's panel (the 75th percentile of its grey levels), capped just below clipping; none
     /// when the panel is itself about clipped (ink still shows there, and glare cannot be told).
     fn glare_level(&self, k: usize, band: &Band) -> f32 {
+        let cell = self.cell_map(k);
         let mut hist = [0u32; 256];
         let mut n = 0;
         for i in 0..12 {
             for j in 0..8 {
                 let (u, v) = ((j as f32 + 0.5) / 8.0, (i as f32 + 0.5) / 12.0);
-                if let Some(p) = self.pixel_at(k, u, v, band) {
+                if let Some(p) = cell.pixel(u, v, band) {
                     hist[usize::from(band.grey[p])] += 1;
                     n += 1;
                 }
@@ -1553,10 +1584,10 @@ impl Layout {
             (0.27 - stroke).abs().min((0.73 - stroke).abs())
         };
         let beside = (1.5 * width + step_across).min(loop_centre.max(width));
+        let cell = self.cell_map(k);
         let grey = |a: f32, b: f32| {
             let (u, v) = if vertical_bar { (a, b) } else { (b, a) };
-            self.pixel_at(k, u, v, band)
-                .map(|i| f32::from(band.grey[i]))
+            cell.pixel(u, v, band).map(|i| f32::from(band.grey[i]))
         };
         let mut contrasts = Vec::with_capacity(32);
         let mut b = along.0;
@@ -1592,6 +1623,7 @@ impl Layout {
         } else {
             f32::INFINITY
         };
+        let cell = self.cell_map(k);
         // A bar's zone: a darkness profile across the bar, each point averaged along it; and the
         // share of clipped pixels on three lines along where the stroke runs (`stroke`: its
         // centre across, `half`: half its width). Vertical bars run along v, horizontal ones
@@ -1610,7 +1642,7 @@ impl Layout {
                 let mut b = along.0;
                 while b <= along.1 {
                     let (u, v) = at(a, b);
-                    sum += self.darkness_at(k, u, v, band);
+                    sum += cell.darkness(u, v, band);
                     n += 1;
                     b += step_along;
                 }
@@ -1628,7 +1660,7 @@ impl Layout {
                 let mut b = along.0;
                 while b <= along.1 {
                     let (u, v) = at(a, b);
-                    if let Some(i) = self.pixel_at(k, u, v, band) {
+                    if let Some(i) = cell.pixel(u, v, band) {
                         glared += usize::from(f32::from(band.grey[i]) > glare_level);
                         n += 1;
                     }
