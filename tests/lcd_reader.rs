@@ -623,3 +623,41 @@ fn broad_light_never_makes_a_zero_a_seven() {
     }
     println!("broad light over the 0's lower half: {right}/{frames} read right");
 }
+
+/// A display that moved between frames: the tracked window no longer reads, so the frame is
+/// located afresh (not reported as tracked), and the next frame is read in the new window.
+#[test]
+fn a_display_that_moved_is_located_afresh_then_tracked() {
+    let code = LcdContent::code([5, 0, 2, 9, 1, 4], false);
+    // The same scene seen by a camera of twice the resolution: the display sits elsewhere.
+    let mut here = SceneRenderer::new(640, 480, Optics::default(), 11);
+    let mut there = SceneRenderer::new(1280, 960, Optics::default(), 11);
+    let (a, b) = (here.lcd_digits_region(), there.lcd_digits_region());
+    assert!(a.0.abs_diff(b.0) + a.1.abs_diff(b.1) > a.3, "{a:?} {b:?}");
+    let mut reader = LcdReader::new(6);
+    let first = reader.read(&here.render(&code));
+    assert_eq!(
+        first.reading,
+        LcdReading::Code("502914".into()),
+        "{}",
+        describe(&first)
+    );
+    assert!(!first.tracked);
+    let moved = there.render(&code);
+    let located = reader.read(&moved);
+    assert_eq!(
+        located.reading,
+        LcdReading::Code("502914".into()),
+        "{}",
+        describe(&located)
+    );
+    assert!(!located.tracked, "the old window does not show the display");
+    let again = reader.read(&moved);
+    assert_eq!(
+        again.reading,
+        LcdReading::Code("502914".into()),
+        "{}",
+        describe(&again)
+    );
+    assert!(again.tracked);
+}

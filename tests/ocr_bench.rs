@@ -44,21 +44,29 @@ fn write_sim_set(dir: &Path, codes: &[Option<[u8; 6]>]) {
     std::fs::write(dir.join("labels.csv"), labels).unwrap();
 }
 
-/// A reader that answers from a script, one answer per whole-frame read, and repeats it tracked.
+/// A reader that answers from a script, one answer per photo: located afresh after a reset,
+/// then again on the second read, in the tracked window where the script says so.
 struct ScriptedReader {
     answers: Vec<FrameRead>,
     next: usize,
     resets: usize,
+    reads_since_reset: usize,
 }
 
 impl FrameReader for ScriptedReader {
     fn reset(&mut self) {
         self.resets += 1;
         self.next = self.resets - 1;
+        self.reads_since_reset = 0;
     }
 
     fn read_frame(&mut self, _frame: &GrayImage) -> FrameRead {
-        self.answers[self.next].clone()
+        self.reads_since_reset += 1;
+        let scripted = &self.answers[self.next];
+        FrameRead {
+            in_tracked_window: self.reads_since_reset > 1 && scripted.in_tracked_window,
+            ..scripted.clone()
+        }
     }
 }
 
@@ -74,18 +82,22 @@ fn a_run_counts_rights_wrongs_and_blanks_and_writes_details() {
             FrameRead {
                 answer: Answer::Digits("123456".into()),
                 confidence: 0.9,
+                in_tracked_window: true,
             },
             FrameRead {
                 answer: Answer::Digits("988654".into()),
                 confidence: 0.7,
+                in_tracked_window: true,
             },
             FrameRead {
                 answer: Answer::Digits(String::new()),
                 confidence: 0.8,
+                in_tracked_window: false,
             },
         ],
         next: 0,
         resets: 0,
+        reads_since_reset: 0,
     };
     let details = dir.path().join("details.csv");
     let options = OcrBenchOptions {
@@ -122,12 +134,29 @@ fn a_run_counts_rights_wrongs_and_blanks_and_writes_details() {
         text.contains("mean ms on the 3 frames of 640×480"),
         "{text}"
     );
+    // The tracked target is judged on the frames read in their tracked window.
+    assert!(
+        text.contains("on the 2 read in their tracked window"),
+        "{text}"
+    );
+    let in_window: Vec<bool> = report
+        .photos
+        .iter()
+        .map(|p| (p.whole_frame.in_tracked_window, p.tracked.in_tracked_window))
+        .map(|(whole, tracked)| !whole && tracked)
+        .collect();
+    assert_eq!(in_window, [true, true, false]);
 
     let csv = std::fs::read_to_string(&details).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(lines[0].starts_with("file,expected,otprig,otprig_verdict,"));
     assert!(lines[2].starts_with("sim-1.png,987654,988654,wrong_code,"));
+    assert!(lines[0].ends_with(",otprig_tracked_window"), "{csv}");
+    assert!(
+        lines[1].ends_with(",yes") && lines[3].ends_with(",no"),
+        "{csv}"
+    );
 }
 
 #[test]

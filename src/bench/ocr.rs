@@ -54,6 +54,8 @@ pub struct FrameRead {
     pub answer: Answer,
     /// Confidence from 0 to 1.
     pub confidence: f32,
+    /// Read in the window tracked from the previous frame, without locating afresh.
+    pub in_tracked_window: bool,
 }
 
 /// otprig's side of the benchmark: a reader that locates the LCD in whole frames and may track it.
@@ -79,6 +81,7 @@ impl FrameReader for LcdReader {
         FrameRead {
             answer,
             confidence: read.confidence,
+            in_tracked_window: read.tracked,
         }
     }
 }
@@ -171,6 +174,8 @@ pub struct ToolResult {
     pub verdict: Verdict,
     /// Time of the call.
     pub elapsed: Duration,
+    /// otprig read the frame in its tracked window (always false for anchors).
+    pub in_tracked_window: bool,
 }
 
 /// Everything measured on one photo.
@@ -279,6 +284,7 @@ pub fn run_ocr_bench(
                         output: read.output,
                         confidence: None,
                         elapsed: read.elapsed,
+                        in_tracked_window: false,
                     },
                 ));
             }
@@ -322,6 +328,7 @@ fn measure_otprig(
             answer: read.answer,
             confidence: Some(read.confidence),
             elapsed,
+            in_tracked_window: read.in_tracked_window,
         }
     };
     let whole_frame = timed(otprig);

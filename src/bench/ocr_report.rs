@@ -263,20 +263,33 @@ impl OcrBenchReport {
     fn print_speed_targets(&self, out: &mut impl Write) -> io::Result<()> {
         let at_target = |p: &PhotoResult| p.frame_size == TARGET_FRAME;
         let whole = self.stats_where(Tool::WholeFrame, at_target);
-        let tracked = self.stats_where(Tool::Tracked, at_target);
+        // A tracked frame is one read in the window kept from the frame before; a second read
+        // whose window no longer reads is located afresh and counts as a whole-frame read.
+        let in_window = self.stats_where(Tool::Tracked, |p| {
+            at_target(p) && p.tracked.in_tracked_window
+        });
+        let second_reads = self.stats_where(Tool::Tracked, at_target);
         if whole.photos == 0 {
             return writeln!(out, "speed targets: no 640×480 frame in the set");
         }
         let verdict = |ms: f64, target: f64| if ms <= target { "met" } else { "MISSED" };
+        let tracked_verdict = if in_window.photos == 0 {
+            "none read tracked"
+        } else {
+            verdict(in_window.mean_ms, TRACKED_TARGET_MS)
+        };
         write!(
             out,
             "mean ms on the {} frames of 640×480: otprig whole frame {:.2} (target ≤ {WHOLE_FRAME_TARGET_MS}: {}), \
-             tracked {:.2} (target ≤ {TRACKED_TARGET_MS}: {})",
+             tracked {:.2} on the {} read in their tracked window (target ≤ {TRACKED_TARGET_MS}: {}; \
+             {:.2} over all second reads, the rest located afresh)",
             whole.photos,
             whole.mean_ms,
             verdict(whole.mean_ms, WHOLE_FRAME_TARGET_MS),
-            tracked.mean_ms,
-            verdict(tracked.mean_ms, TRACKED_TARGET_MS),
+            in_window.mean_ms,
+            in_window.photos,
+            tracked_verdict,
+            second_reads.mean_ms,
         )?;
         for tool in self.tools() {
             if let Tool::Anchor(anchor) = tool {
@@ -361,6 +374,7 @@ impl OcrBenchReport {
                 header.push(format!("{prefix}{column}"));
             }
         }
+        header.push("otprig_tracked_window".to_string());
         writer.write_record(&header).map_err(csv_error)?;
         for photo in &self.photos {
             let mut row = vec![photo.photo.file.clone(), photo.photo.expected.to_string()];
@@ -376,6 +390,14 @@ impl OcrBenchReport {
                     None => row.extend(std::iter::repeat_n(String::new(), 5)),
                 }
             }
+            row.push(
+                if photo.tracked.in_tracked_window {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .to_string(),
+            );
             writer.write_record(&row).map_err(csv_error)?;
         }
         writer.flush().map_err(io_error)
@@ -439,6 +461,7 @@ mod tests {
             confidence,
             verdict,
             elapsed: Duration::from_millis(ms),
+            in_tracked_window: false,
         }
     }
 

@@ -96,7 +96,8 @@ pub struct LcdRead {
     pub contrast: f32,
     /// The LCD window's corners in the frame, when it was found.
     pub quad: Option<Quad>,
-    /// True when the window was taken from the previous frame rather than located afresh.
+    /// True when the reading came from the window of the previous frame with no search of the
+    /// whole frame (a tracked window that no longer reads is located afresh: false).
     pub tracked: bool,
 }
 
@@ -232,6 +233,8 @@ impl LcdReader {
             {
                 return read;
             }
+            // Located afresh below, whichever reading wins.
+            read.tracked = false;
             fallback = Some(read);
         }
         // A code from any window wins; otherwise the first (most window-like) candidate that
