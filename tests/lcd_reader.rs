@@ -410,6 +410,25 @@ fn add_glare(frame: &mut image::GrayImage, centre: (f32, f32), sigma: f32, peak:
     }
 }
 
+/// Reads `code` on the upright bench frames with a glare spot added, once per spot and frame:
+/// a spot is (across, down) as shares of the digits' region, its width as a share of the digits'
+/// height and its peak in grey levels. Asserts every frame reads right or blames the rig;
+/// returns (frames read right, frames).
+fn reads_under_glare(code: [u8; 6], spots: &[(f32, f32, f32, f32)]) -> (usize, usize) {
+    let expected: String = code.iter().map(|d| char::from(b'0' + d)).collect();
+    let (mut right, mut frames) = (0, 0);
+    for &(across, down, width, peak) in spots {
+        for (renderer, mut frame) in upright_frames(code, 0.8) {
+            let (x, y, w, h) = renderer.lcd_digits_region();
+            let centre = (x as f32 + across * w as f32, y as f32 + down * h as f32);
+            add_glare(&mut frame, centre, width * h as f32, peak);
+            frames += 1;
+            right += usize::from(reads_right_or_blames_the_rig(&frame, &expected));
+        }
+    }
+    (right, frames)
+}
+
 /// A glare spot adds light to ink and panel alike: the digits under it are far less dark than
 /// the others relative to their panel, and must still read (not as blurred or as ghosts).
 #[test]
@@ -503,16 +522,9 @@ fn faint_digits_read_and_equally_faint_ghosts_read_blank() {
 /// unreadable (the rig's light) are the only answers.
 #[test]
 fn glare_over_a_lit_stroke_never_reads_another_digit() {
-    let code = [8, 0, 3, 5, 2, 6];
-    let mut right = 0;
-    for (renderer, mut frame) in upright_frames(code, 0.8) {
-        let (x, y, w, h) = renderer.lcd_digits_region();
-        // Over segment e of the first digit: its left edge, three quarters down.
-        let (cx, cy) = (x as f32 + 0.02 * w as f32, y as f32 + 0.72 * h as f32);
-        add_glare(&mut frame, (cx, cy), 0.09 * h as f32, 200.0);
-        right += usize::from(reads_right_or_blames_the_rig(&frame, "803526"));
-    }
-    println!("glare over segment e: {right}/8 read right, the rest unreadable");
+    // Over segment e of the first digit: its left edge, three quarters down.
+    let (right, frames) = reads_under_glare([8, 0, 3, 5, 2, 6], &[(0.02, 0.72, 0.09, 200.0)]);
+    println!("glare over segment e: {right}/{frames} read right, the rest unreadable");
 }
 
 /// A window given a little off (a calibrated region drawn tight around the digits, or one that
@@ -565,19 +577,9 @@ fn a_glare_spot_on_a_blank_display_reads_blank() {
 /// still shows it lit.
 #[test]
 fn a_stroke_half_washed_out_by_light_still_reads() {
-    let code = [7, 0, 3, 5, 2, 6];
-    let mut right = 0;
-    let mut frames = 0;
-    for peak in [200.0, 240.0] {
-        for (renderer, mut frame) in upright_frames(code, 0.8) {
-            let (x, y, w, h) = renderer.lcd_digits_region();
-            // Over the left half of the first digit's top bar.
-            let (cx, cy) = (x as f32 + 0.06 * w as f32, y as f32 + 0.04 * h as f32);
-            add_glare(&mut frame, (cx, cy), 0.12 * h as f32, peak);
-            frames += 1;
-            right += usize::from(reads_right_or_blames_the_rig(&frame, "703526"));
-        }
-    }
+    // Over the left half of the first digit's top bar.
+    let spots = [200.0, 240.0].map(|peak| (0.06, 0.04, 0.12, peak));
+    let (right, frames) = reads_under_glare([7, 0, 3, 5, 2, 6], &spots);
     println!("light over the 7's top bar: {right}/{frames} read right");
     assert_eq!(right, frames, "every frame must read right");
 }
@@ -587,19 +589,9 @@ fn a_stroke_half_washed_out_by_light_still_reads() {
 /// that leaves the glare out, the cells show.
 #[test]
 fn a_glare_spot_between_two_digits_still_reads() {
-    let code = [9, 0, 6, 6, 0, 1];
-    let mut right = 0;
-    let mut frames = 0;
-    for down in [0.5, 0.8] {
-        for (renderer, mut frame) in upright_frames(code, 0.8) {
-            let (x, y, w, h) = renderer.lcd_digits_region();
-            // In the gap between the fifth digit and the narrow 1 right of it.
-            let (cx, cy) = (x as f32 + 0.9 * w as f32, y as f32 + down * h as f32);
-            add_glare(&mut frame, (cx, cy), 0.14 * h as f32, 255.0);
-            frames += 1;
-            right += usize::from(reads_right_or_blames_the_rig(&frame, "906601"));
-        }
-    }
+    // In the gap between the fifth digit and the narrow 1 right of it.
+    let spots = [0.5, 0.8].map(|down| (0.9, down, 0.14, 255.0));
+    let (right, frames) = reads_under_glare([9, 0, 6, 6, 0, 1], &spots);
     println!("glare between digits 5 and 6: {right}/{frames} read right");
     assert_eq!(right, frames, "every frame must read right");
 }
@@ -609,18 +601,8 @@ fn a_glare_spot_between_two_digits_still_reads() {
 /// so that reading is never reported.
 #[test]
 fn broad_light_never_makes_a_zero_a_seven() {
-    let code = [0, 6, 5, 2, 7, 4];
-    let mut right = 0;
-    let mut frames = 0;
-    for peak in [90.0, 130.0, 170.0] {
-        for (renderer, mut frame) in upright_frames(code, 0.8) {
-            let (x, y, w, h) = renderer.lcd_digits_region();
-            let (cx, cy) = (x as f32 + 0.05 * w as f32, y as f32 + 0.8 * h as f32);
-            add_glare(&mut frame, (cx, cy), 0.35 * h as f32, peak);
-            frames += 1;
-            right += usize::from(reads_right_or_blames_the_rig(&frame, "065274"));
-        }
-    }
+    let spots = [90.0, 130.0, 170.0].map(|peak| (0.05, 0.8, 0.35, peak));
+    let (right, frames) = reads_under_glare([0, 6, 5, 2, 7, 4], &spots);
     println!("broad light over the 0's lower half: {right}/{frames} read right");
 }
 
@@ -634,30 +616,17 @@ fn a_display_that_moved_is_located_afresh_then_tracked() {
     let mut there = SceneRenderer::new(1280, 960, Optics::default(), 11);
     let (a, b) = (here.lcd_digits_region(), there.lcd_digits_region());
     assert!(a.0.abs_diff(b.0) + a.1.abs_diff(b.1) > a.3, "{a:?} {b:?}");
+    let (before, moved) = (here.render(&code), there.render(&code));
     let mut reader = LcdReader::new(6);
-    let first = reader.read(&here.render(&code));
-    assert_eq!(
-        first.reading,
-        LcdReading::Code("502914".into()),
-        "{}",
-        describe(&first)
-    );
-    assert!(!first.tracked);
-    let moved = there.render(&code);
-    let located = reader.read(&moved);
-    assert_eq!(
-        located.reading,
-        LcdReading::Code("502914".into()),
-        "{}",
-        describe(&located)
-    );
-    assert!(!located.tracked, "the old window does not show the display");
-    let again = reader.read(&moved);
-    assert_eq!(
-        again.reading,
-        LcdReading::Code("502914".into()),
-        "{}",
-        describe(&again)
-    );
-    assert!(again.tracked);
+    // Located afresh; located afresh again (the old window shows no display); then tracked.
+    for (frame, tracked) in [(&before, false), (&moved, false), (&moved, true)] {
+        let read = reader.read(frame);
+        assert_eq!(
+            read.reading,
+            LcdReading::Code("502914".into()),
+            "{}",
+            describe(&read)
+        );
+        assert_eq!(read.tracked, tracked, "{}", describe(&read));
+    }
 }
