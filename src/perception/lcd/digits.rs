@@ -100,10 +100,10 @@ const BLURRED_CONTRAST: f32 = 0.5;
 /// Largest slant plus rotation tolerated, as a horizontal shear (about 18°).
 const SHEAR_MAX: f32 = 0.32;
 
-/// Reads the `digits` positions of the rectified LCD window `patch`; with `glare_blank`, a window
-/// that does not read is also checked for being blank under glare (a second panel estimate: kept
-/// for the windows most likely to be the display).
-pub fn read_patch(patch: &Patch, digits: usize, glare_blank: bool) -> LcdRead {
+/// Reads the `digits` positions of the rectified LCD window `patch`; with `glare_reread`, a window
+/// that does not read under glare is read again against a panel estimate that leaves the glare
+/// out (a second estimate and read: kept for the windows most likely to be the display).
+pub fn read_patch(patch: &Patch, digits: usize, glare_reread: bool) -> LcdRead {
     let digits = digits.max(1);
     let n = patch.pixels.len();
     if n == 0 {
@@ -132,7 +132,7 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_blank: bool) -> LcdRead {
     // A glare spot raises the panel estimate around it, and the panel there looks dark: ink that
     // is not there. With the glare left out of the estimate, a window with no ink at all is blank,
     // and one whose cells that false ink hid may read.
-    if glare_blank
+    if glare_reread
         && matches!(
             read.reading,
             LcdReading::Unreadable(Unreadable::Blurred | Unreadable::NotFound)
@@ -140,9 +140,7 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_blank: bool) -> LcdRead {
     {
         let cap = GLARE_CAP * f32::from(percentile_of_histogram(&hist, 0.5));
         if cap < 255.0 && hist[cap as usize + 1..].iter().any(|&c| c > 0) {
-            // Read again against the estimate that leaves the glare out: blank if no ink is
-            // left, a code (faint ones too) if the false ink hid its cells, and only where the
-            // strokes' local contrast agrees.
+            // Faint digits are tried too; a code must agree with the strokes' local contrast.
             let panel = Background::estimate(patch, cap as u8);
             let again = read_lit(patch, &panel, clipped_share, digits, Check::LocalContrast);
             if matches!(again.reading, LcdReading::Code(_) | LcdReading::Blank) {
