@@ -630,3 +630,13 @@ fn a_display_that_moved_is_located_afresh_then_tracked() {
         assert_eq!(read.tracked, tracked, "{}", describe(&read));
     }
 }
+
+/// A small glare spot on the 3's upper right stroke: the second look lights the washed stroke;
+/// the cells nudged a pixel to check the code must weigh the same glare, or they read it unlit
+/// and the frame is called blurred (0 of these 8 frames read before they did).
+#[test]
+fn nudged_cells_weigh_the_same_glare() {
+    let (right, frames) = reads_under_glare([3, 1, 7, 1, 7, 1], &[(0.14, 0.3, 0.06, 150.0)]);
+    println!("glare on the 3's upper right stroke: {right}/{frames} read right");
+    assert!(right >= 6, "{right}/{frames} read right");
+}

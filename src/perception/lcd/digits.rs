@@ -301,7 +301,7 @@ fn read_cells(
         };
         return LcdRead::unreadable(why, contrast);
     };
-    let sampled = layout.sample_digits(digits, band, true);
+    let sampled = layout.sample_digits(digits, band, Glare::Measured);
     let holes = (0..digits)
         .map(|k| layout.hole_darkness(k, band))
         .fold(0.0, f32::max);
@@ -319,7 +319,7 @@ fn read_cells(
     if let LcdReading::Code(code) = &read.reading {
         for (du, dv) in NUDGES {
             let nudged = layout.nudged(du, dv);
-            let again = nudged.sample_digits(digits, band, false);
+            let again = nudged.sample_digits(digits, band, Glare::Kept(&sampled));
             if decide(&again, contrast).reading != LcdReading::Code(code.clone()) {
                 read.reading = LcdReading::Unreadable(Unreadable::Blurred);
                 read.confidence = 0.0;
@@ -335,6 +335,16 @@ fn read_cells(
         read.confidence = 0.0;
     }
     read
+}
+
+/// Where the glare shares of sampled segments come from.
+#[derive(Debug, Clone, Copy)]
+enum Glare<'a> {
+    /// Measured on the strokes.
+    Measured,
+    /// Taken from these segments, sampled a pixel or so away: the light on a stroke does not
+    /// change under cells nudged that little, and the nudged reading must weigh it alike.
+    Kept(&'a [[Segment; 7]]),
 }
 
 /// Shifts of the cells (share of the cell width, share of the digit height) under which a code
@@ -1446,11 +1456,18 @@ impl Layout {
     }
 
     /// Samples every digit's segments, with each digit's ink lifted to the common level (see
-    /// [`even_out_ink`]); glare on the strokes only when `glare` is asked for (0 otherwise).
-    fn sample_digits(&self, digits: usize, band: &Band, glare: bool) -> Vec<[Segment; 7]> {
+    /// [`even_out_ink`]), and the glare on their strokes as `glare` says.
+    fn sample_digits(&self, digits: usize, band: &Band, glare: Glare) -> Vec<[Segment; 7]> {
         let mut sampled: Vec<[Segment; 7]> = (0..digits)
-            .map(|k| self.sample_digit(k, band, glare))
+            .map(|k| self.sample_digit(k, band, matches!(glare, Glare::Measured)))
             .collect();
+        if let (Glare::Kept(kept), true) = (glare, std::env::var("NOKEEP").is_err()) {
+            for (segments, kept) in sampled.iter_mut().zip(kept) {
+                for (s, k) in segments.iter_mut().zip(kept) {
+                    s.glare = k.glare;
+                }
+            }
+        }
         even_out_ink(&mut sampled);
         // The local contrast only where a second look may be needed (it costs a tenth of a
         // millisecond a read).
