@@ -83,6 +83,9 @@ const FAULT_CONTRAST: f32 = 0.3;
 const SECOND_LOOK_LIT: f32 = 0.5;
 /// … and unlit when at most this far.
 const SECOND_LOOK_UNLIT: f32 = 0.25;
+/// A lit-looking segment in a cell with glare, less dark than this share of the display's ink
+/// level, gets a second look that may clear it (see [`may_be_false_ink`]).
+const FALSE_INK_SHORT: f32 = 0.85;
 /// Outside glare, an unlit segment at least this share of the ink level dark may be a lit one
 /// washed out: the second look may light it or clear it (fainter ones are unlit and leave no
 /// doubt).
@@ -616,11 +619,17 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
         let mut mask = 0u8;
         let mut settled_here = 0u8;
         let mut dark = [0f32; 7];
+        let glare_in_cell = segments.iter().any(|s| s.glare >= GLARE_HIDES);
         for (i, s) in segments.iter().enumerate() {
             dark[i] = s.darkness;
             let by_darkness = s.darkness > threshold;
             let second_look = if by_darkness {
-                None
+                // Ink short of the display's level beside glare may be the panel the glare's
+                // halo darkened: only its local contrast can clear it.
+                local
+                    .filter(|_| may_be_false_ink(s, glare_in_cell, level))
+                    .and_then(|l| l.settle(s.local))
+                    .filter(|&(lit, _)| !lit)
             } else {
                 let (may_light, may_clear) = second_look_may(s, level);
                 local
@@ -1101,10 +1110,24 @@ fn second_look_may(s: &Segment, level: f32) -> (bool, bool) {
 fn needs_second_look(sampled: &[[Segment; 7]]) -> bool {
     let (threshold, _) = lit_threshold(sampled);
     let level = ink_level(sampled);
-    sampled
-        .iter()
-        .flatten()
-        .any(|s| s.darkness <= threshold && second_look_may(s, level) != (false, false))
+    sampled.iter().any(|segments| {
+        let glare_in_cell = segments.iter().any(|s| s.glare >= GLARE_HIDES);
+        segments.iter().any(|s| {
+            if s.darkness <= threshold {
+                second_look_may(s, level) != (false, false)
+            } else {
+                may_be_false_ink(s, glare_in_cell, level)
+            }
+        })
+    })
+}
+
+/// Whether segment `s`, lit by its darkness, may be false ink: glare raises the panel estimate
+/// around it, so the panel beside a glare spot looks dark. Only in a cell with glare (`glare_in_cell`),
+/// and only short of [`FALSE_INK_SHORT`] of the display's ink `level` (real ink beside glare is
+/// as dark as elsewhere, or darker: the estimate is raised there).
+fn may_be_false_ink(s: &Segment, glare_in_cell: bool, level: f32) -> bool {
+    glare_in_cell && s.glare < GLARE_HIDES && s.darkness < FALSE_INK_SHORT * level
 }
 
 /// One sampled segment zone.
