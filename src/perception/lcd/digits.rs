@@ -619,23 +619,13 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
         let mut mask = 0u8;
         let mut settled_here = 0u8;
         let mut dark = [0f32; 7];
-        let glare_in_cell = segments.iter().any(|s| s.glare >= GLARE_HIDES);
         for (i, s) in segments.iter().enumerate() {
             dark[i] = s.darkness;
             let by_darkness = s.darkness > threshold;
-            let second_look = if by_darkness {
-                // Ink short of the display's level beside glare may be the panel the glare's
-                // halo darkened: only its local contrast can clear it.
-                local
-                    .filter(|_| may_be_false_ink(s, glare_in_cell, level))
-                    .and_then(|l| l.settle(s.local))
-                    .filter(|&(lit, _)| !lit)
-            } else {
-                let (may_light, may_clear) = second_look_may(s, level);
-                local
-                    .and_then(|l| l.settle(s.local))
-                    .filter(|&(lit, _)| if lit { may_light } else { may_clear })
-            };
+            let (may_light, may_clear) = second_look_may(s, segments, threshold, level);
+            let second_look = local
+                .and_then(|l| l.settle(s.local))
+                .filter(|&(lit, _)| if lit { may_light } else { may_clear });
             if second_look.is_some() {
                 settled_here |= 1 << i;
             }
@@ -1091,12 +1081,17 @@ struct StrokeLine {
     vertical: bool,
 }
 
-/// What a second look may settle for segment `s` that looks unlit, on a display of ink `level`:
-/// (light it, clear it). Glare can hide ink but never makes it, so under glare only ink seen
-/// counts; elsewhere a stroke at least [`HALF_LOOK`] of the ink level dark may go either way;
-/// a fainter one is unlit and leaves no doubt.
-fn second_look_may(s: &Segment, level: f32) -> (bool, bool) {
-    if s.glare >= GLARE_HIDES {
+/// What a second look may settle for segment `s` of digit `cell`, on a display lit above
+/// `threshold` with ink `level`: (light it, clear it). A segment lit by its darkness may only be
+/// cleared, where it may be false ink (see [`may_be_false_ink`]). One that looks unlit: glare can
+/// hide ink but never makes it, so under glare only ink seen counts; elsewhere a stroke at least
+/// [`HALF_LOOK`] of the ink level dark may go either way; a fainter one is unlit and leaves no
+/// doubt.
+fn second_look_may(s: &Segment, cell: &[Segment; 7], threshold: f32, level: f32) -> (bool, bool) {
+    if s.darkness > threshold {
+        let glare_in_cell = cell.iter().any(|c| c.glare >= GLARE_HIDES);
+        (false, may_be_false_ink(s, glare_in_cell, level))
+    } else if s.glare >= GLARE_HIDES {
         (true, false)
     } else if s.darkness >= HALF_LOOK * level {
         (true, true)
@@ -1105,20 +1100,13 @@ fn second_look_may(s: &Segment, level: f32) -> (bool, bool) {
     }
 }
 
-/// True when some segment that looks unlit may be a lit one washed out (see
-/// [`second_look_may`]). Those get a second look.
+/// True when some segment may be settled otherwise by a second look (see [`second_look_may`]).
 fn needs_second_look(sampled: &[[Segment; 7]]) -> bool {
     let (threshold, _) = lit_threshold(sampled);
     let level = ink_level(sampled);
-    sampled.iter().any(|segments| {
-        let glare_in_cell = segments.iter().any(|s| s.glare >= GLARE_HIDES);
-        segments.iter().any(|s| {
-            if s.darkness <= threshold {
-                second_look_may(s, level) != (false, false)
-            } else {
-                may_be_false_ink(s, glare_in_cell, level)
-            }
-        })
+    sampled.iter().any(|cell| {
+        cell.iter()
+            .any(|s| second_look_may(s, cell, threshold, level) != (false, false))
     })
 }
 
