@@ -5,7 +5,8 @@
 //! sharpness and contrast.
 //!
 //! How it reads: it checks exposure, estimates the panel brightness behind the digits as a coarse
-//! grid of bright levels (adaptive: follows gradients and glare spots), turns pixels into
+//! grid of bright levels (adaptive: follows gradients and glare spots; where there is glare, held
+//! under the light around each pixel so no halo spreads from a spot), turns pixels into
 //! "darkness" relative to the panel, keeps the band of rows that holds the digits, finds the digit
 //! cells from the column projection of clearly dark ("ink") pixels after correcting slant and
 //! small rotations (up to about 11°), measures the darkness of the seven segment zones of each
@@ -22,6 +23,7 @@
 //! exposed window.
 
 use super::MIN_CODE_CONFIDENCE as MIN_CONFIDENCE;
+use super::closing::close_dark_strokes;
 use super::rectify::Patch;
 use super::{DigitEvidence, LcdRead, LcdReading, Unreadable, decode_mask, describe_invalid};
 
@@ -72,7 +74,7 @@ const GLARE_HIDES: f32 = 0.1;
 /// washed out (clean panel under glare stays near 0).
 const GLARE_SHOWS_INK: f32 = 0.15;
 /// Glare: light at least this many times the panel level of its digit's cell (or clipped white
-/// where that is possible).
+/// where that is possible; on a cell whose panel is itself about clipped, clipped white alone).
 const GLARE_LIGHT: f32 = 1.25;
 
 /// Ink at least this dark is needed to blame the token for an invalid pattern: fainter digits
@@ -91,9 +93,10 @@ const FALSE_INK_SHORT: f32 = 0.85;
 /// doubt).
 const HALF_LOOK: f32 = 0.3;
 
-/// Light above this many times the window's median level is left out of the panel estimate when
-/// an unreadable window is checked for being blank: glare, or the bright end of a gradient,
-/// neither of which is ink.
+/// Light above this many times the window's median level is glare, or the bright end of a
+/// gradient: where a window has some, the panel estimate is held under the light around each
+/// pixel (see [`Background::ceiling`]), and such light is left out of the estimate when an
+/// unreadable window is read again.
 const GLARE_CAP: f32 = 1.25;
 
 /// When the digits cannot be located and the darkest ink stays below this, the frame is blurred:
@@ -125,30 +128,32 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_reread: bool) -> LcdRead {
         return LcdRead::unreadable(Unreadable::OverExposed, 0.0);
     }
 
+    let cap = GLARE_CAP * f32::from(percentile_of_histogram(&hist, 0.5));
+    let glare = cap < 255.0 && hist[cap as usize + 1..].iter().any(|&c| c > 0);
+    // A glare spot raises the coarse panel estimate around it, and the panel there looks dark:
+    // ink that is not there. Under glare the estimate is held under the light around each pixel.
+    let ceiling = glare.then(|| close_dark_strokes(patch, Background::block_size(patch)));
     let read = read_lit(
         patch,
-        &Background::estimate(patch, u8::MAX),
+        &Background::estimate(patch, u8::MAX, ceiling.clone()),
         clipped_share,
         digits,
         Check::Usual,
     );
-    // A glare spot raises the panel estimate around it, and the panel there looks dark: ink that
-    // is not there. With the glare left out of the estimate, a window with no ink at all is blank,
-    // and one whose cells that false ink hid may read.
+    // With the glare left out of the estimate too, a window with no ink at all is blank, and one
+    // whose cells that false ink hid may read.
     if glare_reread
+        && glare
         && matches!(
             read.reading,
             LcdReading::Unreadable(Unreadable::Blurred | Unreadable::NotFound)
         )
     {
-        let cap = GLARE_CAP * f32::from(percentile_of_histogram(&hist, 0.5));
-        if cap < 255.0 && hist[cap as usize + 1..].iter().any(|&c| c > 0) {
-            // Faint digits are tried too; a code must agree with the strokes' local contrast.
-            let panel = Background::estimate(patch, cap as u8);
-            let again = read_lit(patch, &panel, clipped_share, digits, Check::LocalContrast);
-            if matches!(again.reading, LcdReading::Code(_) | LcdReading::Blank) {
-                return again;
-            }
+        // Faint digits are tried too; a code must agree with the strokes' local contrast.
+        let panel = Background::estimate(patch, cap as u8, ceiling);
+        let again = read_lit(patch, &panel, clipped_share, digits, Check::LocalContrast);
+        if matches!(again.reading, LcdReading::Code(_) | LcdReading::Blank) {
+            return again;
         }
     }
     read
@@ -705,7 +710,9 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
             .iter()
             .zip(sampled)
             .zip(&settled)
-            .any(|((d, segments), &settled)| glare_could_change(d.mask, segments, level, settled))
+            .any(|((d, segments), &settled)| {
+                glare_could_change(d.mask, segments, level, local.as_ref(), settled)
+            })
     };
     // A position that is no digit, with glare over unlit segments that would make it one: the
     // light may have washed them out, however little ink shows.
@@ -766,19 +773,27 @@ fn half_lit_could_change(d: &DigitEvidence, level: f32, settled: u8) -> bool {
 
 /// True when some unlit segments of `mask` (not among the `settled` ones) lie under glare
 /// ([`GLARE_HIDES`]) yet show some ink through it ([`GLARE_SHOWS_INK`] of the display's ink
-/// `level`), and lighting some of them would decode to a digit other than what `mask` shows. A
-/// segment that stays clean panel around the glare is unlit.
-fn glare_could_change(mask: u8, segments: &[Segment; 7], level: f32, settled: u8) -> bool {
+/// `level`, or more local contrast than an unlit stroke by the display's `local` levels), and
+/// lighting some of them would decode to a digit other than what `mask` shows. A segment that
+/// stays clean panel around the glare is unlit.
+fn glare_could_change(
+    mask: u8,
+    segments: &[Segment; 7],
+    level: f32,
+    local: Option<&LocalLevels>,
+    settled: u8,
+) -> bool {
     let hidden = (0..7)
         .filter(|&i| {
             let s = segments[i];
             (mask | settled) & (1 << i) == 0
                 && s.glare >= GLARE_HIDES
-                && s.darkness >= GLARE_SHOWS_INK * level
+                && (s.darkness >= GLARE_SHOWS_INK * level
+                    || local.is_some_and(|l| l.shows_ink(s.local)))
         })
         .fold(0u8, |m, i| m | (1 << i));
     let shown = decode_mask(mask);
-    lighting_any(mask, hidden, |digit| digit.is_some() && digit != shown)
+    flipping_any(mask, hidden, |digit| digit.is_some() && digit != shown)
 }
 
 /// True when lighting some of the unlit segments of `mask` that lie under glare
@@ -787,15 +802,15 @@ fn glare_could_complete(mask: u8, segments: &[Segment; 7]) -> bool {
     let hidden = (0..7)
         .filter(|&i| mask & (1 << i) == 0 && segments[i].glare >= GLARE_HIDES)
         .fold(0u8, |m, i| m | (1 << i));
-    lighting_any(mask, hidden, |digit| digit.is_some())
+    flipping_any(mask, hidden, |digit| digit.is_some())
 }
 
-/// True when lighting some non-empty subset of the `hidden` segments of `mask` decodes to what
-/// `shows` accepts.
-fn lighting_any(mask: u8, hidden: u8, shows: impl Fn(Option<u8>) -> bool) -> bool {
+/// True when flipping some non-empty subset of the `hidden` segments of `mask` (lighting the
+/// unlit ones, clearing the lit ones) decodes to what `shows` accepts.
+fn flipping_any(mask: u8, hidden: u8, shows: impl Fn(Option<u8>) -> bool) -> bool {
     let mut subset = hidden;
     while subset != 0 {
-        if shows(decode_mask(mask | subset)) {
+        if shows(decode_mask(mask ^ subset)) {
             return true;
         }
         subset = (subset - 1) & hidden;
@@ -824,10 +839,11 @@ impl LocalLevels {
     fn of(sampled: &[[Segment; 7]], threshold: f32) -> Option<LocalLevels> {
         let (mut lit, mut unlit): (Vec<f32>, Vec<f32>) = (Vec::new(), Vec::new());
         for s in sampled.iter().flatten().filter(|s| s.glare < GLARE_HIDES) {
+            let Some(local) = s.local else { continue };
             if s.darkness > threshold {
-                lit.push(s.local);
+                lit.push(local);
             } else {
-                unlit.push(s.local);
+                unlit.push(local);
             }
         }
         let median = |v: &mut Vec<f32>| {
@@ -844,10 +860,16 @@ impl LocalLevels {
         (levels.lit > 2.0 * levels.unlit && levels.lit - levels.unlit > 0.05).then_some(levels)
     }
 
+    /// How far local contrast `local` lies from the display's unlit strokes (0) to its lit
+    /// ones (1).
+    fn share(&self, local: f32) -> f32 {
+        (local - self.unlit) / (self.lit - self.unlit)
+    }
+
     /// Lit or unlit with its margin (as a share, like a segment's confidence), for a segment of
-    /// local contrast `local`; none while it stays doubtful.
-    fn settle(&self, local: f32) -> Option<(bool, f32)> {
-        let r = (local - self.unlit) / (self.lit - self.unlit);
+    /// local contrast `local`; none while it stays doubtful or was not measured.
+    fn settle(&self, local: Option<f32>) -> Option<(bool, f32)> {
+        let r = self.share(local?);
         let middle = 0.5 * (SECOND_LOOK_LIT + SECOND_LOOK_UNLIT);
         let margin = ((r - middle).abs() / middle).min(1.0);
         if r >= SECOND_LOOK_LIT {
@@ -857,6 +879,12 @@ impl LocalLevels {
         } else {
             None
         }
+    }
+
+    /// True when local contrast `local` is more than an unlit stroke's (beyond
+    /// [`SECOND_LOOK_UNLIT`] of the way to a lit one's): some ink shows.
+    fn shows_ink(&self, local: Option<f32>) -> bool {
+        local.is_some_and(|local| self.share(local) > SECOND_LOOK_UNLIT)
     }
 }
 
@@ -944,6 +972,12 @@ impl Patch {
         for y in 0..self.height {
             panel.row(y, &columns, &mut column, &mut levels);
             let row = &self.pixels[y * self.width..(y + 1) * self.width];
+            if let Some(ceiling) = &panel.ceiling {
+                let ceiling = &ceiling[y * self.width..(y + 1) * self.width];
+                for (level, &most) in levels.iter_mut().zip(ceiling) {
+                    *level = level.min(f32::from(most));
+                }
+            }
             for level in levels.iter_mut() {
                 *level = 1.0 / level.max(1.0);
             }
@@ -956,7 +990,8 @@ impl Patch {
 }
 
 /// The panel's brightness behind the digits, as a coarse grid of blocks interpolated
-/// bilinearly: follows light gradients and glare spots that a single threshold or plane cannot.
+/// bilinearly: follows light gradients and glare spots that a single threshold or plane cannot;
+/// under glare, held under the light around each pixel.
 #[derive(Debug, Clone)]
 struct Background {
     /// Block size in pixels.
@@ -965,13 +1000,23 @@ struct Background {
     rows: usize,
     /// Panel level per block, row-major.
     levels: Vec<f32>,
+    /// Per pixel, the most the panel can be there: the window's light with its strokes closed
+    /// over (see [`close_dark_strokes`]). A glare spot raises a whole block and, interpolated,
+    /// the panel around it; the closing keeps the spot's own edge.
+    ceiling: Option<Vec<u8>>,
 }
 
 impl Background {
+    /// The block size for `patch`: a quarter of its height (wider than a stroke), within bounds.
+    fn block_size(patch: &Patch) -> usize {
+        (patch.height / 4).clamp(6, 32)
+    }
+
     /// The bright (80th percentile) level of each block, of the levels up to `cap`; blocks much
-    /// darker than their neighbours (inside a bold digit) take their neighbours' level.
-    fn estimate(patch: &Patch, cap: u8) -> Background {
-        let block = (patch.height / 4).clamp(6, 32);
+    /// darker than their neighbours (inside a bold digit) take their neighbours' level. Held
+    /// under `ceiling` per pixel, if any.
+    fn estimate(patch: &Patch, cap: u8, ceiling: Option<Vec<u8>>) -> Background {
+        let block = Background::block_size(patch);
         let cols = patch.width.div_ceil(block);
         let rows = patch.height.div_ceil(block);
         let mut levels = Vec::with_capacity(cols * rows);
@@ -1034,6 +1079,7 @@ impl Background {
             cols,
             rows,
             levels,
+            ceiling,
         }
     }
 
@@ -1129,8 +1175,9 @@ struct Segment {
     /// out a lit stroke.
     glare: f32,
     /// Contrast of the stroke against the panel right beside it (see [`Layout::local_contrast`]):
-    /// glare lightens ink and panel alike, so a washed-out lit stroke still shows here.
-    local: f32,
+    /// glare lightens ink and panel alike, so a washed-out lit stroke still shows here. None
+    /// where not measured, or not measurable (no panel inside the band on both sides).
+    local: Option<f32>,
 }
 
 /// One digit's cell-normalised coordinates (u across, v down, 0..1 = the digit) as band
@@ -1492,14 +1539,16 @@ impl Layout {
     fn measure_local_contrast(&self, sampled: &mut [[Segment; 7]], band: &Band) {
         let lines = self.stroke_lines();
         for (k, segments) in sampled.iter_mut().enumerate() {
+            let glare_level = self.glare_level(k, band);
             for (s, &line) in segments.iter_mut().zip(&lines) {
-                s.local = self.local_contrast(k, band, line);
+                s.local = self.local_contrast(k, band, line, glare_level);
             }
         }
     }
 
     /// Whether every segment that its local contrast settles is lit or unlit as `decoded`
-    /// says (segments lit above `threshold` set the display's levels); false when the display
+    /// says (segments lit above `threshold` set the display's levels), and flipping segments
+    /// whose local contrast cannot be measured makes no other digit; false when the display
     /// gives no levels to judge by.
     fn local_contrast_agrees(
         &self,
@@ -1514,11 +1563,19 @@ impl Layout {
             return false;
         };
         measured.iter().zip(decoded).all(|(segments, d)| {
-            segments.iter().enumerate().all(|(i, s)| {
+            let settled_alike = segments.iter().enumerate().all(|(i, s)| {
                 levels
                     .settle(s.local)
                     .is_none_or(|(lit, _)| lit == (d.mask & (1 << i) != 0))
-            })
+            });
+            // The code must not hinge on segments whose local contrast cannot be measured.
+            let unmeasured = (0..7)
+                .filter(|&i| segments[i].local.is_none())
+                .fold(0u8, |m, i| m | (1 << i));
+            settled_alike
+                && !flipping_any(d.mask, unmeasured, |other| {
+                    other.is_some() && other != d.digit
+                })
         })
     }
 
@@ -1557,8 +1614,9 @@ impl Layout {
     }
 
     /// The grey level above which light in digit `k`'s cell is glare: [`GLARE_LIGHT`] times the
-    /// cell's panel (the 75th percentile of its grey levels), capped just below clipping; none
-    /// when the panel is itself about clipped (ink still shows there, and glare cannot be told).
+    /// cell's panel (the 75th percentile of its grey levels), capped just below clipping; only
+    /// clipped white when the panel is itself about clipped (ink still shows there, but not
+    /// where the light clips).
     fn glare_level(&self, k: usize, band: &Band) -> f32 {
         let cell = self.cell_map(k);
         let mut hist = [0u32; 256];
@@ -1577,7 +1635,7 @@ impl Layout {
         }
         let panel = percentile_of_histogram(&hist, 0.75);
         if panel >= CLIPPED_LEVEL - 10 {
-            return f32::INFINITY;
+            return f32::from(CLIPPED_LEVEL) - 0.5;
         }
         (GLARE_LIGHT * f32::from(panel)).min(f32::from(CLIPPED_LEVEL) - 0.5)
     }
@@ -1586,10 +1644,18 @@ impl Layout {
     /// the stroke's `line`, the upper quartile of
     /// `side - ink`, where ink is the darkest grey across the stroke's width and side the darker
     /// of the panel a stroke's width and a half either side (the darker: a glare spot beside the
-    /// line must not pass for contrast). Ink takes a share of the light that falls on it, glare
-    /// adds light on top of ink and panel alike: the difference stays where the darkness against
-    /// the coarse panel estimate washes out. An unlit stroke stays near 0.
-    fn local_contrast(&self, k: usize, band: &Band, line: StrokeLine) -> f32 {
+    /// line must not pass for contrast; past the band's edge, the one side inside counts unless it
+    /// is above `glare_level`). Ink takes a share of the light that falls on it, glare adds light
+    /// on top of ink and panel alike: the difference stays where the darkness against the coarse
+    /// panel estimate washes out. An unlit stroke stays near 0; none where no point of the line
+    /// has a side to compare with.
+    fn local_contrast(
+        &self,
+        k: usize,
+        band: &Band,
+        line: StrokeLine,
+        glare_level: f32,
+    ) -> Option<f32> {
         let StrokeLine {
             across: stroke,
             along,
@@ -1622,21 +1688,20 @@ impl Layout {
                 .iter()
                 .filter_map(|&d| grey(stroke + d, b))
                 .fold(f32::INFINITY, f32::min);
-            let side = [stroke - beside, stroke + beside]
-                .iter()
-                .filter_map(|&a| grey(a, b))
-                .fold(f32::INFINITY, f32::min);
-            if ink.is_finite() && side.is_finite() {
+            // Past the band's edge only one side shows: it counts unless it is glare.
+            let side = match (grey(stroke - beside, b), grey(stroke + beside, b)) {
+                (Some(before), Some(after)) => Some(before.min(after)),
+                (Some(one), None) | (None, Some(one)) => (one <= glare_level).then_some(one),
+                (None, None) => None,
+            };
+            if let (true, Some(side)) = (ink.is_finite(), side) {
                 contrasts.push((side - ink).max(0.0));
             }
             b += step_along;
         }
         // Where a quarter of the stroke shows, a lit stroke shows.
         contrasts.sort_by(f32::total_cmp);
-        contrasts
-            .get(contrasts.len() * 3 / 4)
-            .copied()
-            .unwrap_or(0.0)
+        contrasts.get(contrasts.len() * 3 / 4).copied()
     }
 
     /// Samples the seven segment zones of digit `k`, with the glare on their strokes if `glare`.
@@ -1735,7 +1800,7 @@ impl Segment {
             darkness,
             edge,
             glare,
-            local: 0.0,
+            local: None,
         }
     }
 }
@@ -1835,7 +1900,7 @@ mod tests {
             darkness: darkness[i],
             edge: 0.3,
             glare: glare[i],
-            local: 0.0,
+            local: None,
         })
     }
 
@@ -1851,7 +1916,7 @@ mod tests {
                         darkness: if lit { 0.5 } else { 0.03 },
                         edge: 0.3,
                         glare: 0.0,
-                        local: if lit { 60.0 } else { 4.0 },
+                        local: Some(if lit { 60.0 } else { 4.0 }),
                     }
                 })
             })
@@ -1866,7 +1931,7 @@ mod tests {
             darkness: 0.1,
             edge: 0.3,
             glare: 0.5,
-            local: 45.0,
+            local: Some(45.0),
         };
         // Its contrast to the panel beside it is most of the ink's: lit, an 8.
         assert_eq!(
@@ -1874,7 +1939,7 @@ mod tests {
             LcdReading::Code("899999".into())
         );
         // Washed out beside it too: glare can hide ink, so it is not cleared, and the 9 may be an 8.
-        sampled[0][4].local = 5.0;
+        sampled[0][4].local = Some(5.0);
         assert_eq!(
             decide(&sampled, 0.5).reading,
             LcdReading::Unreadable(Unreadable::OverExposed)
@@ -1887,7 +1952,7 @@ mod tests {
         );
         // A faint trace that shows contrast beside it is still not lit (only strokes a good share
         // as dark as the ink may be), and too faint to doubt: a 9.
-        sampled[0][4].local = 45.0;
+        sampled[0][4].local = Some(45.0);
         assert_eq!(
             decide(&sampled, 0.5).reading,
             LcdReading::Code("999999".into())
@@ -1914,21 +1979,34 @@ mod tests {
         glare[4] = 0.6;
         // Segment e under glare with a trace of ink: the 9 may be an 8.
         let traced = segments([0.5, 0.5, 0.5, 0.5, 0.12, 0.5, 0.5], glare);
-        assert!(glare_could_change(nine, &traced, 0.5, 0));
+        assert!(glare_could_change(nine, &traced, 0.5, None, 0));
         // Clean panel around the glare: e is unlit, a 9.
         let clean = segments([0.5, 0.5, 0.5, 0.5, 0.01, 0.5, 0.5], glare);
-        assert!(!glare_could_change(nine, &clean, 0.5, 0));
+        assert!(!glare_could_change(nine, &clean, 0.5, None, 0));
         // A little glare (a tenth of the line) over a trace of ink: still doubt.
         let mut edge_of_glare = glare;
         edge_of_glare[4] = 0.15;
         let grazed = segments([0.5, 0.5, 0.5, 0.5, 0.12, 0.5, 0.5], edge_of_glare);
-        assert!(glare_could_change(nine, &grazed, 0.5, 0));
+        assert!(glare_could_change(nine, &grazed, 0.5, None, 0));
         // No glare on e: nothing hidden.
         let bare = segments([0.5, 0.5, 0.5, 0.5, 0.12, 0.5, 0.5], [0.0; 7]);
-        assert!(!glare_could_change(nine, &bare, 0.5, 0));
+        assert!(!glare_could_change(nine, &bare, 0.5, None, 0));
         // Glare over a segment whose lighting makes no other digit (e on a 4: b, c, e, f, g).
         let four = B | C | F | G;
-        assert!(!glare_could_change(four, &traced, 0.5, 0));
+        assert!(!glare_could_change(four, &traced, 0.5, None, 0));
+        // Clean against the panel estimate, but the stroke's local contrast shows ink (the
+        // estimate follows the glare, which leaves no trace): doubt; an unlit stroke's: none.
+        let levels = LocalLevels {
+            unlit: 4.0,
+            lit: 60.0,
+        };
+        let mut shown = clean;
+        shown[4].local = Some(30.0);
+        assert!(glare_could_change(nine, &shown, 0.5, Some(&levels), 0));
+        shown[4].local = Some(6.0);
+        assert!(!glare_could_change(nine, &shown, 0.5, Some(&levels), 0));
+        shown[4].local = None;
+        assert!(!glare_could_change(nine, &shown, 0.5, Some(&levels), 0));
     }
 
     /// A darkness map `w`×`h` of `code` in a plain seven-segment font: cells `cell` wide from

@@ -8,7 +8,8 @@
 //!
 //! Stages, one file each: [`locate`] finds candidate LCD windows (a light quadrilateral inside a
 //! dark body) and their four corners; [`rectify`] undoes the perspective; [`digits`] reads the
-//! rectified window. [`LcdReader`] tracks the window across frames and locates it afresh when it
+//! rectified window, with `closing` (the light around each pixel, strokes filled in) to hold its
+//! panel estimate to a glare spot's edge. [`LcdReader`] tracks the window across frames and locates it afresh when it
 //! is lost.
 //!
 //! Invariants:
@@ -20,6 +21,7 @@
 //! - [`Unreadable::InvalidPattern`] (the token's fault) is only returned for a display that was
 //!   found, sharp and well exposed; every other `Unreadable` is the rig's fault.
 
+mod closing;
 pub mod digits;
 pub mod locate;
 pub mod rectify;
