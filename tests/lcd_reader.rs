@@ -642,10 +642,10 @@ fn a_glare_halo_in_a_ones_cell_is_no_ink() {
 }
 
 /// Glare spots swept over the digits (7 places across, 3 down, 3 sizes, 2 strengths, 3 setups,
-/// 3 codes): prints how many read right, wrong, or blamed on the token. The issue allows no
-/// wrong code; this version still reads some where a spot's halo of false ink lands where an
-/// unlit segment runs, so this fails only above this version's counts (41 wrong, 9 token
-/// faults of 1134) while that is dealt with.
+/// 3 codes): prints how many read right, wrong, or blamed on the token. No wrong code and no
+/// token fault (glare is the rig's light); most frames still read (1029 of 1134 on this
+/// version; 864, with 41 wrong codes and 9 token faults, before the panel estimate followed
+/// glare).
 #[test]
 fn glare_spots_swept_over_the_digits() {
     let (mut total, mut right, mut wrong, mut token) = (0, 0, 0, 0);
@@ -677,9 +677,10 @@ fn glare_spots_swept_over_the_digits() {
     }
     println!("glare sweep: {right}/{total} read right, {wrong} wrong, {token} blamed on the token");
     assert!(
-        wrong <= 41 && token <= 9,
+        wrong == 0 && token == 0,
         "{wrong} wrong, {token} token faults"
     );
+    assert!(right >= 1000, "{right}/{total} read right");
 }
 
 /// A small glare spot on the 3's upper right stroke: the second look lights the washed stroke;
@@ -690,4 +691,24 @@ fn nudged_cells_weigh_the_same_glare() {
     let (right, frames) = reads_under_glare([3, 1, 7, 1, 7, 1], &[(0.14, 0.3, 0.06, 150.0)]);
     println!("glare on the 3's upper right stroke: {right}/{frames} read right");
     assert!(right >= 6, "{right}/{frames} read right");
+}
+
+/// A small clipped spot just under the top of a narrow 1: the panel beside the 1's top bar line
+/// lies outside the digits' band above and in the glare below, so that glare once passed for
+/// the bar's contrast and the 1 read as a 7 (317177 for 317171 on 3 of 3 setups).
+#[test]
+fn a_glare_spot_under_a_ones_top_is_no_top_bar() {
+    let (right, frames) = reads_under_glare([3, 1, 7, 1, 7, 1], &[(0.95, 0.2, 0.06, 255.0)]);
+    println!("glare under the last 1's top: {right}/{frames} read right");
+    assert!(right >= 6, "{right}/{frames} read right");
+}
+
+/// A broad clipped spot over the top of a 1 and the 7 beside it: the cells' panel is itself
+/// about clipped, where glare was not measured at all; with the panel estimate following the
+/// glare, the 1 with its upper stroke washed out read as an invalid pattern blamed on the token
+/// (3 of 3 setups in the sweep) until clipped light counted as glare: the rig's fault.
+#[test]
+fn glare_clipping_a_whole_cell_is_the_rigs_light() {
+    let (right, frames) = reads_under_glare([3, 1, 7, 1, 7, 1], &[(0.3, 0.2, 0.15, 255.0)]);
+    println!("clipped glare over the 1 and 7: {right}/{frames} read right, the rest the rig's");
 }
