@@ -16,6 +16,7 @@ use super::rectify::Patch;
 /// at most a pixel).
 pub fn close_dark_strokes(patch: &Patch, size: usize) -> Vec<u8> {
     let (w, h) = (patch.width, patch.height);
+    debug_assert_eq!(patch.pixels.len(), w * h);
     if w == 0 || h == 0 {
         return patch.pixels.clone();
     }
@@ -40,22 +41,35 @@ pub fn close_dark_strokes(patch: &Patch, size: usize) -> Vec<u8> {
 fn close(mut image: Vec<u8>, w: usize, h: usize, size: usize) -> Vec<u8> {
     let reach = size / 2;
     let mut scratch = RunningExtreme::default();
-    let mut column = vec![0u8; h];
     // Dilation (max, padded with black), then erosion (min, padded with white).
-    for (extreme, pad) in [(u8::max as fn(u8, u8) -> u8, 0u8), (u8::min, u8::MAX)] {
-        for row in image.chunks_exact_mut(w) {
-            row.copy_from_slice(scratch.run(row, reach, extreme, pad));
+    square_extreme(&mut image, w, h, reach, &mut scratch, u8::max, 0);
+    square_extreme(&mut image, w, h, reach, &mut scratch, u8::min, u8::MAX);
+    image
+}
+
+/// Replaces each pixel of the `w`×`h` `image` by `extreme` over the square `reach` pixels
+/// around it: rows, then columns.
+fn square_extreme(
+    image: &mut [u8],
+    w: usize,
+    h: usize,
+    reach: usize,
+    scratch: &mut RunningExtreme,
+    extreme: impl Fn(u8, u8) -> u8 + Copy,
+    pad: u8,
+) {
+    for row in image.chunks_exact_mut(w) {
+        row.copy_from_slice(scratch.run(row, reach, extreme, pad));
+    }
+    let mut column = vec![0u8; h];
+    for x in 0..w {
+        for (y, c) in column.iter_mut().enumerate() {
+            *c = image[y * w + x];
         }
-        for x in 0..w {
-            for (y, c) in column.iter_mut().enumerate() {
-                *c = image[y * w + x];
-            }
-            for (y, &c) in scratch.run(&column, reach, extreme, pad).iter().enumerate() {
-                image[y * w + x] = c;
-            }
+        for (y, &c) in scratch.run(&column, reach, extreme, pad).iter().enumerate() {
+            image[y * w + x] = c;
         }
     }
-    image
 }
 
 /// Scratch space for running extremes along a line, reused across lines.
@@ -69,7 +83,13 @@ struct RunningExtreme {
 impl RunningExtreme {
     /// `out[i]` = `extreme` of `values[i - reach..=i + reach]`, with `pad` (the identity of
     /// `extreme`) beyond the ends.
-    fn run(&mut self, values: &[u8], reach: usize, extreme: fn(u8, u8) -> u8, pad: u8) -> &[u8] {
+    fn run(
+        &mut self,
+        values: &[u8],
+        reach: usize,
+        extreme: impl Fn(u8, u8) -> u8,
+        pad: u8,
+    ) -> &[u8] {
         let n = values.len();
         let size = 2 * reach + 1;
         let len = (n + 2 * reach).div_ceil(size) * size;

@@ -133,13 +133,8 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_reread: bool) -> LcdRead {
     // A glare spot raises the coarse panel estimate around it, and the panel there looks dark:
     // ink that is not there. Under glare the estimate is held under the light around each pixel.
     let ceiling = glare.then(|| close_dark_strokes(patch, Background::block_size(patch)));
-    let read = read_lit(
-        patch,
-        &Background::estimate(patch, u8::MAX, ceiling.clone()),
-        clipped_share,
-        digits,
-        Check::Usual,
-    );
+    let mut panel = Background::estimate(patch, u8::MAX, ceiling);
+    let read = read_lit(patch, &panel, clipped_share, digits, Check::Usual);
     // With the glare left out of the estimate too, a window with no ink at all is blank, and one
     // whose cells that false ink hid may read.
     if glare_reread
@@ -150,7 +145,7 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_reread: bool) -> LcdRead {
         )
     {
         // Faint digits are tried too; a code must agree with the strokes' local contrast.
-        let panel = Background::estimate(patch, cap as u8, ceiling);
+        let panel = Background::estimate(patch, cap as u8, panel.ceiling.take());
         let again = read_lit(patch, &panel, clipped_share, digits, Check::LocalContrast);
         if matches!(again.reading, LcdReading::Code(_) | LcdReading::Blank) {
             return again;
@@ -711,7 +706,7 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
             .zip(sampled)
             .zip(&settled)
             .any(|((d, segments), &settled)| {
-                glare_could_change(d.mask, segments, level, local.as_ref(), settled)
+                glare_could_change(d.mask, segments, level, local, settled)
             })
     };
     // A position that is no digit, with glare over unlit segments that would make it one: the
@@ -780,18 +775,16 @@ fn glare_could_change(
     mask: u8,
     segments: &[Segment; 7],
     level: f32,
-    local: Option<&LocalLevels>,
+    local: Option<LocalLevels>,
     settled: u8,
 ) -> bool {
-    let hidden = (0..7)
-        .filter(|&i| {
-            let s = segments[i];
-            (mask | settled) & (1 << i) == 0
-                && s.glare >= GLARE_HIDES
-                && (s.darkness >= GLARE_SHOWS_INK * level
-                    || local.is_some_and(|l| l.shows_ink(s.local)))
-        })
-        .fold(0u8, |m, i| m | (1 << i));
+    let hidden = segments_where(|i| {
+        let s = segments[i];
+        (mask | settled) & (1 << i) == 0
+            && s.glare >= GLARE_HIDES
+            && (s.darkness >= GLARE_SHOWS_INK * level
+                || local.is_some_and(|l| l.shows_ink(s.local)))
+    });
     let shown = decode_mask(mask);
     flipping_any(mask, hidden, |digit| digit.is_some() && digit != shown)
 }
@@ -799,10 +792,13 @@ fn glare_could_change(
 /// True when lighting some of the unlit segments of `mask` that lie under glare
 /// ([`GLARE_HIDES`]) would decode to a digit.
 fn glare_could_complete(mask: u8, segments: &[Segment; 7]) -> bool {
-    let hidden = (0..7)
-        .filter(|&i| mask & (1 << i) == 0 && segments[i].glare >= GLARE_HIDES)
-        .fold(0u8, |m, i| m | (1 << i));
+    let hidden = segments_where(|i| mask & (1 << i) == 0 && segments[i].glare >= GLARE_HIDES);
     flipping_any(mask, hidden, |digit| digit.is_some())
+}
+
+/// The segments (bit i for segment i) for which `chosen` holds.
+fn segments_where(chosen: impl Fn(usize) -> bool) -> u8 {
+    (0..7).filter(|&i| chosen(i)).fold(0u8, |m, i| m | (1 << i))
 }
 
 /// True when flipping some non-empty subset of the `hidden` segments of `mask` (lighting the
@@ -1176,7 +1172,8 @@ struct Segment {
     glare: f32,
     /// Contrast of the stroke against the panel right beside it (see [`Layout::local_contrast`]):
     /// glare lightens ink and panel alike, so a washed-out lit stroke still shows here. None
-    /// where not measured, or not measurable (no panel inside the band on both sides).
+    /// where not measured, or not measurable (no point of the line with panel beside it inside
+    /// the band on both sides, or on one side that is no glare).
     local: Option<f32>,
 }
 
@@ -1519,7 +1516,7 @@ impl Layout {
         let mut sampled: Vec<[Segment; 7]> = (0..digits)
             .map(|k| self.sample_digit(k, band, matches!(glare, Glare::Measured)))
             .collect();
-        if let (Glare::Kept(kept), true) = (glare, std::env::var("NOKEEP").is_err()) {
+        if let Glare::Kept(kept) = glare {
             for (segments, kept) in sampled.iter_mut().zip(kept) {
                 for (s, k) in segments.iter_mut().zip(kept) {
                     s.glare = k.glare;
@@ -1569,9 +1566,7 @@ impl Layout {
                     .is_none_or(|(lit, _)| lit == (d.mask & (1 << i) != 0))
             });
             // The code must not hinge on segments whose local contrast cannot be measured.
-            let unmeasured = (0..7)
-                .filter(|&i| segments[i].local.is_none())
-                .fold(0u8, |m, i| m | (1 << i));
+            let unmeasured = segments_where(|i| segments[i].local.is_none());
             settled_alike
                 && !flipping_any(d.mask, unmeasured, |other| {
                     other.is_some() && other != d.digit
@@ -1614,9 +1609,9 @@ impl Layout {
     }
 
     /// The grey level above which light in digit `k`'s cell is glare: [`GLARE_LIGHT`] times the
-    /// cell's panel (the 75th percentile of its grey levels), capped just below clipping; only
-    /// clipped white when the panel is itself about clipped (ink still shows there, but not
-    /// where the light clips).
+    /// cell's panel (the 75th percentile of its grey levels), capped just below clipping: only
+    /// clipped white where the panel is itself about clipped (ink still shows there, but not
+    /// where the light clips); infinite when the cell lies outside the band.
     fn glare_level(&self, k: usize, band: &Band) -> f32 {
         let cell = self.cell_map(k);
         let mut hist = [0u32; 256];
@@ -1634,9 +1629,6 @@ impl Layout {
             return f32::INFINITY;
         }
         let panel = percentile_of_histogram(&hist, 0.75);
-        if panel >= CLIPPED_LEVEL - 10 {
-            return f32::from(CLIPPED_LEVEL) - 0.5;
-        }
         (GLARE_LIGHT * f32::from(panel)).min(f32::from(CLIPPED_LEVEL) - 0.5)
     }
 
@@ -1687,14 +1679,14 @@ impl Layout {
             let ink = [-0.5 * width, 0.0, 0.5 * width]
                 .iter()
                 .filter_map(|&d| grey(stroke + d, b))
-                .fold(f32::INFINITY, f32::min);
+                .reduce(f32::min);
             // Past the band's edge only one side shows: it counts unless it is glare.
             let side = match (grey(stroke - beside, b), grey(stroke + beside, b)) {
                 (Some(before), Some(after)) => Some(before.min(after)),
                 (Some(one), None) | (None, Some(one)) => (one <= glare_level).then_some(one),
                 (None, None) => None,
             };
-            if let (true, Some(side)) = (ink.is_finite(), side) {
+            if let (Some(ink), Some(side)) = (ink, side) {
                 contrasts.push((side - ink).max(0.0));
             }
             b += step_along;
@@ -2002,11 +1994,11 @@ mod tests {
         };
         let mut shown = clean;
         shown[4].local = Some(30.0);
-        assert!(glare_could_change(nine, &shown, 0.5, Some(&levels), 0));
+        assert!(glare_could_change(nine, &shown, 0.5, Some(levels), 0));
         shown[4].local = Some(6.0);
-        assert!(!glare_could_change(nine, &shown, 0.5, Some(&levels), 0));
+        assert!(!glare_could_change(nine, &shown, 0.5, Some(levels), 0));
         shown[4].local = None;
-        assert!(!glare_could_change(nine, &shown, 0.5, Some(&levels), 0));
+        assert!(!glare_could_change(nine, &shown, 0.5, Some(levels), 0));
     }
 
     /// A darkness map `w`×`h` of `code` in a plain seven-segment font: cells `cell` wide from

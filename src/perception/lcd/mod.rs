@@ -8,9 +8,9 @@
 //!
 //! Stages, one file each: [`locate`] finds candidate LCD windows (a light quadrilateral inside a
 //! dark body) and their four corners; [`rectify`] undoes the perspective; [`digits`] reads the
-//! rectified window, with `closing` (the light around each pixel, strokes filled in) to hold its
-//! panel estimate to a glare spot's edge. [`LcdReader`] tracks the window across frames and locates it afresh when it
-//! is lost.
+//! rectified window, with `closing` (the light around each pixel, strokes filled in) to hold
+//! its panel estimate to a glare spot's edge. [`LcdReader`] tracks the window across frames and
+//! locates it afresh when it is lost.
 //!
 //! Invariants:
 //! - Only pixels are used; the reader never knows whether a frame is real or simulated (this
