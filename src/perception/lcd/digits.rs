@@ -73,13 +73,18 @@ const GLARE_HIDES: f32 = 0.1;
 /// An unlit segment under glare this dark relative to the display's ink level shows a lit stroke
 /// washed out (clean panel under glare stays near 0).
 const GLARE_SHOWS_INK: f32 = 0.15;
-/// Glare: light at least this many times the panel level of its digit's cell (or clipped white
-/// where that is possible; on a cell whose panel is itself about clipped, clipped white alone).
+/// Glare: light at least this many times the panel level of its digit's cell, or this share of
+/// the way from the panel to white if that is less (on a bright panel 1.25× is past white, yet
+/// light halfway to white already washes a stroke out), and never above clipped white.
 const GLARE_LIGHT: f32 = 1.25;
+const GLARE_HEADROOM: f32 = 0.5;
 
 /// Ink at least this dark is needed to blame the token for an invalid pattern: fainter digits
 /// may be a blurred display whose smeared strokes still show steep noisy edges.
 const FAULT_CONTRAST: f32 = 0.3;
+/// … and the loops inside the digits at most this share of the ink level dark (a barcode's
+/// bars read as cells fill them halfway).
+const CLEAN_HOLES: f32 = 0.3;
 /// A doubtful segment is lit when its local contrast is this far from the display's unlit
 /// strokes to its lit ones (see [`LocalLevels`]).
 const SECOND_LOOK_LIT: f32 = 0.5;
@@ -312,7 +317,15 @@ fn read_cells(
     // The two loops inside a seven-segment digit are never inked; ink there means these cells
     // are not digits (a printed label, or cells put in the wrong place).
     let (threshold, _) = lit_threshold(&sampled);
-    if holes > threshold {
+    // A token fault needs cells that are plainly digits: loops as clean as the panel. A
+    // barcode's bars fill them halfway and decode to a few vertical-stroke digits.
+    let not_digits = match read.reading {
+        LcdReading::Unreadable(Unreadable::InvalidPattern(_)) => {
+            holes > (CLEAN_HOLES * ink_level(&sampled)).min(threshold)
+        }
+        _ => holes > threshold,
+    };
+    if not_digits {
         read.reading = LcdReading::Unreadable(Unreadable::NotFound);
         read.confidence = 0.0;
         return read;
@@ -1114,6 +1127,15 @@ impl Background {
     }
 }
 
+/// The grey level above which light is glare on a panel at grey level `panel` (see
+/// [`GLARE_LIGHT`]).
+fn glare_above(panel: u8) -> f32 {
+    let panel = f32::from(panel);
+    (GLARE_LIGHT * panel)
+        .min(panel + GLARE_HEADROOM * (255.0 - panel))
+        .min(f32::from(CLIPPED_LEVEL) - 0.5)
+}
+
 /// Where a segment's stroke runs in its cell: its centre line `across` (u for a vertical stroke,
 /// v for a horizontal one) over the range `along` it.
 #[derive(Debug, Clone, Copy)]
@@ -1628,8 +1650,7 @@ impl Layout {
         if n == 0 {
             return f32::INFINITY;
         }
-        let panel = percentile_of_histogram(&hist, 0.75);
-        (GLARE_LIGHT * f32::from(panel)).min(f32::from(CLIPPED_LEVEL) - 0.5)
+        glare_above(percentile_of_histogram(&hist, 0.75))
     }
 
     /// The stroke's contrast against the panel right beside it, in digit `k`, in grey levels: along
@@ -1999,6 +2020,13 @@ mod tests {
         assert!(!glare_could_change(nine, &shown, 0.5, Some(levels), 0));
         shown[4].local = None;
         assert!(!glare_could_change(nine, &shown, 0.5, Some(levels), 0));
+    }
+
+    #[test]
+    fn glare_is_a_quarter_over_the_panel_or_halfway_to_white() {
+        assert_eq!(glare_above(100), 125.0);
+        assert_eq!(glare_above(200), 227.5);
+        assert_eq!(glare_above(248), f32::from(CLIPPED_LEVEL) - 0.5);
     }
 
     /// A darkness map `w`×`h` of `code` in a plain seven-segment font: cells `cell` wide from
