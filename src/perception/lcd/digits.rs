@@ -73,10 +73,11 @@ const GLARE_HIDES: f32 = 0.1;
 /// An unlit segment under glare this dark relative to the display's ink level shows a lit stroke
 /// washed out (clean panel under glare stays near 0).
 const GLARE_SHOWS_INK: f32 = 0.15;
-/// Glare: light at least this many times the panel level of its digit's cell, or this share of
-/// the way from the panel to white if that is less (on a bright panel 1.25× is past white, yet
-/// light halfway to white already washes a stroke out), and never above clipped white.
+/// Glare: light at least this many times the panel level of its digit's cell …
 const GLARE_LIGHT: f32 = 1.25;
+/// … or this share of the way from the panel to white if that is less (on a bright panel 1.25×
+/// is past white, yet light halfway to white already washes a stroke out); never above clipped
+/// white (see [`glare_above`]).
 const GLARE_HEADROOM: f32 = 0.5;
 
 /// Ink at least this dark is needed to blame the token for an invalid pattern: fainter digits
@@ -1128,7 +1129,8 @@ impl Background {
 }
 
 /// The grey level above which light is glare on a panel at grey level `panel` (see
-/// [`GLARE_LIGHT`]).
+/// [`GLARE_LIGHT`] and [`GLARE_HEADROOM`]): only clipped white where the panel is itself about
+/// clipped (ink still shows there, but not where the light clips).
 fn glare_above(panel: u8) -> f32 {
     let panel = f32::from(panel);
     (GLARE_LIGHT * panel)
@@ -1174,10 +1176,11 @@ fn needs_second_look(sampled: &[[Segment; 7]]) -> bool {
     })
 }
 
-/// Whether segment `s`, lit by its darkness, may be false ink: glare raises the panel estimate
-/// around it, so the panel beside a glare spot looks dark. Only in a cell with glare (`glare_in_cell`),
-/// and only short of [`FALSE_INK_SHORT`] of the display's ink `level` (real ink beside glare is
-/// as dark as elsewhere, or darker: the estimate is raised there).
+/// Whether segment `s`, lit by its darkness, may be false ink: the coarse panel estimate rises
+/// around a glare spot (where the window's light stays under [`GLARE_CAP`] nothing holds it
+/// down), so the panel beside the spot looks dark. Only in a cell with glare
+/// (`glare_in_cell`), and only short of [`FALSE_INK_SHORT`] of the display's ink `level` (real
+/// ink beside glare is as dark as elsewhere, or darker).
 fn may_be_false_ink(s: &Segment, glare_in_cell: bool, level: f32) -> bool {
     glare_in_cell && s.glare < GLARE_HIDES && s.darkness < FALSE_INK_SHORT * level
 }
@@ -1630,10 +1633,9 @@ impl Layout {
         ]
     }
 
-    /// The grey level above which light in digit `k`'s cell is glare: [`GLARE_LIGHT`] times the
-    /// cell's panel (the 75th percentile of its grey levels), capped just below clipping: only
-    /// clipped white where the panel is itself about clipped (ink still shows there, but not
-    /// where the light clips); infinite when the cell lies outside the band.
+    /// The grey level above which light in digit `k`'s cell is glare ([`glare_above`] the cell's
+    /// panel, the 75th percentile of its grey levels); infinite when the cell lies outside the
+    /// band.
     fn glare_level(&self, k: usize, band: &Band) -> f32 {
         let cell = self.cell_map(k);
         let mut hist = [0u32; 256];
