@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use otprig::perception::lcd::{LcdReader, LcdReading, Quad, read_window};
 
-/// Floors of this version (measured: 351 of 360 exact, 49 of 51 blanks).
-const MIN_EXACT_SHARE: f64 = 0.975;
+/// Floors of this version (measured: 352 of 360 exact, 49 of 51 blanks).
+const MIN_EXACT_SHARE: f64 = 0.977;
 const MIN_BLANK_SHARE: f64 = 0.96;
 /// A wrong code at or above this confidence fails the test outright.
 const HIGH_CONFIDENCE: f32 = 0.9;
@@ -21,12 +21,13 @@ const HIGH_CONFIDENCE: f32 = 0.9;
 /// digits under glare: photo-0210).
 const MAX_BLANK_ON_CODE: usize = 1;
 
-/// Photos of an unseen set (`fixtures/lcd-unseen/`) on which the reader once blamed a good
-/// token for an invalid pattern: glare on a bright panel (photo-0103), and a barcode sticker
-/// read as digits beside a blank display (photo-0306). Each must read right or be blamed on the
-/// rig, never on the token, and a blank display must read blank.
+/// Photos of unseen sets (`fixtures/lcd-unseen/`) on which the reader once gave a wrong verdict:
+/// a good token blamed for an invalid pattern (glare on a bright panel, photo-0103; a barcode
+/// sticker read as digits beside a blank display, photo-0306) or a wrong code (an 8 read as a 0
+/// under glare over its middle bar, seed13-photo-0094 and -0338). Each must read right or be
+/// blamed on the rig, never on the token, and a blank display must read blank.
 #[test]
-fn unseen_photos_never_blame_a_good_token() {
+fn unseen_photos_read_right_or_blame_the_rig() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lcd-unseen");
     let labels = std::fs::read_to_string(dir.join("labels.csv")).unwrap();
     let mut photos = 0;
@@ -46,7 +47,7 @@ fn unseen_photos_never_blame_a_good_token() {
         }
         photos += 1;
     }
-    assert_eq!(photos, 2);
+    assert_eq!(photos, 4);
 }
 
 #[test]

@@ -62,9 +62,12 @@ const LIT_MAX: f32 = 0.4;
 /// are blurred.
 const MIN_SHARPNESS: f32 = 0.15;
 
-/// An unlit segment this dark relative to the display's ink level is neither clearly lit nor
-/// clearly unlit (unlit ones stay below about 0.4 of it, ghosts included).
-const HALF_LIT: f32 = 0.5;
+/// A segment between these shares of the display's ink level is neither clearly lit nor clearly
+/// unlit (unlit ones stay below 0.4 of it, ghosts included; lit ones above 0.7 even under uneven
+/// light, after [`even_out_ink`]).
+const DOUBT_LOW: f32 = 0.4;
+/// See [`DOUBT_LOW`].
+const DOUBT_HIGH: f32 = 0.7;
 
 /// Share of a stroke's line under glare above which glare may hide that the segment is lit (with
 /// a trace of ink showing; the trace, not the share, is the telling part: a spot grazing the
@@ -112,10 +115,12 @@ const BLURRED_CONTRAST: f32 = 0.5;
 /// Largest slant plus rotation tolerated, as a horizontal shear (about 18°).
 const SHEAR_MAX: f32 = 0.32;
 
-/// Reads the `digits` positions of the rectified LCD window `patch`; with `glare_reread`, a window
-/// that does not read under glare is read again against a panel estimate that leaves the glare
-/// out (a second estimate and read: kept for the windows most likely to be the display).
-pub fn read_patch(patch: &Patch, digits: usize, glare_reread: bool) -> LcdRead {
+/// Reads the `digits` positions of the rectified LCD window `patch`. With `second_chances` (kept
+/// for the windows most likely to be the display, in their usual trim), a window that does not
+/// read under glare is read again against a panel estimate that leaves the glare out, and a
+/// segment in doubt may be told by the digit shapes (see [`Check::Usual`]); without, every
+/// segment must be clearly lit or unlit.
+pub fn read_patch(patch: &Patch, digits: usize, second_chances: bool) -> LcdRead {
     let digits = digits.max(1);
     let n = patch.pixels.len();
     if n == 0 {
@@ -140,10 +145,15 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_reread: bool) -> LcdRead {
     // ink that is not there. Under glare the estimate is held under the light around each pixel.
     let ceiling = glare.then(|| close_dark_strokes(patch, Background::block_size(patch)));
     let mut panel = Background::estimate(patch, u8::MAX, ceiling);
-    let read = read_lit(patch, &panel, clipped_share, digits, Check::Usual);
+    let check = if second_chances {
+        Check::Usual
+    } else {
+        Check::Clear
+    };
+    let read = read_lit(patch, &panel, clipped_share, digits, check);
     // With the glare left out of the estimate too, a window with no ink at all is blank, and one
     // whose cells that false ink hid may read.
-    if glare_reread
+    if second_chances
         && glare
         && matches!(
             read.reading,
@@ -163,12 +173,24 @@ pub fn read_patch(patch: &Patch, digits: usize, glare_reread: bool) -> LcdRead {
 /// How much a code read from the cells must prove.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Check {
-    /// Decoded, no hole inked, the same under nudged cells.
+    /// Decoded, no hole inked, the same under nudged cells; a segment neither clearly lit nor
+    /// clearly unlit is told by the digit shapes when only one choice makes a digit.
     Usual,
+    /// As [`Check::Usual`], but every segment clearly lit or unlit by itself: for other trims of
+    /// a window and lesser candidates, whose edges may cut strokes or keep the bezel's dark rim
+    /// (which fades the strokes beside it), so a faint segment there says nothing.
+    Clear,
     /// Also every segment the strokes' local contrast settles (see [`LocalLevels`]) lit or
     /// unlit as decoded: for a second reading against another panel estimate, which must not
-    /// turn ink washed out by broad light into unlit segments.
+    /// turn ink washed out by broad light into unlit segments. Segments must be clear, too.
     LocalContrast,
+}
+
+impl Check {
+    /// Whether a segment in doubt may be told by the digit shapes.
+    fn tells_by_shape(self) -> bool {
+        self == Check::Usual
+    }
 }
 
 /// Reads the window with `panel` as the panel's brightness behind the digits.
@@ -314,7 +336,8 @@ fn read_cells(
     let holes = (0..digits)
         .map(|k| layout.hole_darkness(k, band))
         .fold(0.0, f32::max);
-    let mut read = decide(&sampled, contrast);
+    let by_shape = check.tells_by_shape();
+    let mut read = decide(&sampled, contrast, by_shape);
     // The two loops inside a seven-segment digit are never inked; ink there means these cells
     // are not digits (a printed label, or cells put in the wrong place).
     let (threshold, _) = lit_threshold(&sampled);
@@ -337,7 +360,7 @@ fn read_cells(
         for (du, dv) in NUDGES {
             let nudged = layout.nudged(du, dv);
             let again = nudged.sample_digits(digits, band, Glare::Kept(&sampled));
-            if decide(&again, contrast).reading != LcdReading::Code(code.clone()) {
+            if decide(&again, contrast, by_shape).reading != LcdReading::Code(code.clone()) {
                 read.reading = LcdReading::Unreadable(Unreadable::Blurred);
                 read.confidence = 0.0;
                 break;
@@ -617,8 +640,9 @@ fn even_out_ink(sampled: &mut [[Segment; 7]]) {
 /// The most a digit's segment darkness is scaled up by [`even_out_ink`].
 const MAX_INK_LIFT: f32 = 2.0;
 
-/// Thresholds the sampled segments, checks focus and decodes.
-fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
+/// Thresholds the sampled segments, checks focus and decodes; with `by_shape`, a segment in doubt
+/// is told by the digit shapes when only one choice makes a digit.
+fn decide(sampled: &[[Segment; 7]], contrast: f32, by_shape: bool) -> LcdRead {
     let (threshold, separation) = lit_threshold(sampled);
     let half = (0.5 * separation).max(0.02);
     let level = ink_level(sampled);
@@ -633,6 +657,7 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
         let mut mask = 0u8;
         let mut settled_here = 0u8;
         let mut dark = [0f32; 7];
+        let mut margins = [0f32; 7];
         for (i, s) in segments.iter().enumerate() {
             dark[i] = s.darkness;
             let by_darkness = s.darkness > threshold;
@@ -647,9 +672,29 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
                 second_look.unwrap_or((by_darkness, (s.darkness - threshold).abs() / half));
             if lit {
                 mask |= 1 << i;
+            }
+            margins[i] = margin;
+        }
+        // Neither clearly lit nor clearly unlit: a small margin to the threshold, or (where the
+        // local contrast did not settle it) between the unlit and the lit level.
+        let doubtful = segments_where(|i| {
+            let between = (DOUBT_LOW * level..=DOUBT_HIGH * level).contains(&dark[i]);
+            margins[i] < MIN_CONFIDENCE || (between && settled_here & (1 << i) == 0)
+        });
+        // A segment in doubt told by the digit shapes counts as a margin just good enough.
+        if by_shape && let Some(told) = told_by_shape(mask, doubtful, segments, local) {
+            mask = told;
+            for (i, margin) in margins.iter_mut().enumerate() {
+                if doubtful & (1 << i) != 0 {
+                    *margin = MIN_CONFIDENCE;
+                }
+            }
+        }
+        for (i, s) in segments.iter().enumerate() {
+            if mask & (1 << i) != 0 {
                 edges.push(s.edge);
             }
-            confidence = confidence.min(margin);
+            confidence = confidence.min(margins[i]);
         }
         settled.push(settled_here);
         digits.push(DigitEvidence {
@@ -769,12 +814,12 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32) -> LcdRead {
 }
 
 /// True when an unlit segment of digit `d` (not among the `settled` ones) is at least
-/// [`HALF_LIT`] of the display's ink `level` dark and lighting it would decode to another digit.
+/// [`DOUBT_LOW`] of the display's ink `level` dark and lighting it would decode to another digit.
 fn half_lit_could_change(d: &DigitEvidence, level: f32, settled: u8) -> bool {
     (0..7).any(|i| {
         let lit = decode_mask(d.mask | (1 << i));
         (d.mask | settled) & (1 << i) == 0
-            && d.darkness[i] >= HALF_LIT * level
+            && d.darkness[i] >= DOUBT_LOW * level
             && lit.is_some()
             && lit != d.digit
     })
@@ -827,6 +872,57 @@ fn flipping_any(mask: u8, hidden: u8, shows: impl Fn(Option<u8>) -> bool) -> boo
     }
     false
 }
+
+/// The digit pattern the `doubtful` segments of one digit's `mask` make by the digit shapes
+/// ([`only_digit_among`]), unless light or contrast says otherwise: none under glare (it may wash
+/// a lit stroke out altogether, which no shape tells), and none against a segment that the
+/// strokes' `local` contrast settles (a cell cut by the band's edge fades whole strokes; their
+/// contrast beside them still shows them).
+fn told_by_shape(
+    mask: u8,
+    doubtful: u8,
+    segments: &[Segment; 7],
+    local: Option<LocalLevels>,
+) -> Option<u8> {
+    if segments.iter().any(|s| s.glare >= GLARE_HIDES) {
+        return None;
+    }
+    let told = only_digit_among(mask, doubtful)?;
+    let settled_alike = segments.iter().enumerate().all(|(i, s)| {
+        local
+            .and_then(|l| l.settle(s.local))
+            .is_none_or(|(lit, _)| lit == (told & (1 << i) != 0))
+    });
+    settled_alike.then_some(told)
+}
+
+/// The one pattern that decodes to a digit among `mask` with any of its `doubtful` segments
+/// (at most [`MAX_DOUBTFUL`]) flipped, when exactly one does: a segment half washed out by light
+/// or half smeared is then told by the digit shapes, as a reader would. `None` when none or
+/// several decode, or nothing is doubtful.
+fn only_digit_among(mask: u8, doubtful: u8) -> Option<u8> {
+    if doubtful == 0 || doubtful.count_ones() > MAX_DOUBTFUL {
+        return None;
+    }
+    let mut found = None;
+    let mut subset = doubtful;
+    loop {
+        let candidate = mask ^ subset;
+        if decode_mask(candidate).is_some() {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(candidate);
+        }
+        if subset == 0 {
+            return found;
+        }
+        subset = (subset - 1) & doubtful;
+    }
+}
+
+/// The most doubtful segments in one digit that [`only_digit_among`] settles by the digit shapes.
+const MAX_DOUBTFUL: u32 = 2;
 
 /// The display's lit and unlit strokes in local contrast (see [`Layout::local_contrast`]), for a
 /// second look at segments that look unlit but may be washed out: glare over them, or a trace of
@@ -1569,9 +1665,9 @@ impl Layout {
     }
 
     /// Whether every segment that its local contrast settles is lit or unlit as `decoded`
-    /// says (segments lit above `threshold` set the display's levels), and flipping segments
-    /// whose local contrast cannot be measured makes no other digit; false when the display
-    /// gives no levels to judge by.
+    /// says (segments lit above `threshold` set the display's levels), and flipping the segments
+    /// it does not settle (not measurable, or between an unlit and a lit stroke) makes no other
+    /// digit; false when the display gives no levels to judge by.
     fn local_contrast_agrees(
         &self,
         sampled: &[[Segment; 7]],
@@ -1590,10 +1686,10 @@ impl Layout {
                     .settle(s.local)
                     .is_none_or(|(lit, _)| lit == (d.mask & (1 << i) != 0))
             });
-            // The code must not hinge on segments whose local contrast cannot be measured.
-            let unmeasured = segments_where(|i| segments[i].local.is_none());
+            // The code must not hinge on segments whose local contrast leaves them in doubt.
+            let unsettled = segments_where(|i| levels.settle(segments[i].local).is_none());
             settled_alike
-                && !flipping_any(d.mask, unmeasured, |other| {
+                && !flipping_any(d.mask, unsettled, |other| {
                     other.is_some() && other != d.digit
                 })
         })
@@ -1730,7 +1826,9 @@ impl Layout {
             f32::INFINITY
         };
         let cell = self.cell_map(k);
-        // A bar's zone: a darkness profile across the bar, each point averaged along it; and the
+        // A bar's zone: a darkness profile across the bar, each point averaged along it over the
+        // pixels inside the band and not above the glare level (a hotspot along a lit stroke would
+        // outweigh its ink and pass for an unlit one: judged by what glare leaves); and the
         // share of clipped pixels on three lines along where the stroke runs (`stroke`: its
         // centre across, `half`: half its width). Vertical bars run along v, horizontal ones
         // along u.
@@ -1748,8 +1846,12 @@ impl Layout {
                 let mut b = along.0;
                 while b <= along.1 {
                     let (u, v) = at(a, b);
-                    sum += cell.darkness(u, v, band);
-                    n += 1;
+                    if let Some(i) = cell.pixel(u, v, band)
+                        && f32::from(band.grey[i]) <= glare_level
+                    {
+                        sum += band.darkness[i];
+                        n += 1;
+                    }
                     b += step_along;
                 }
                 profile.push(sum / n.max(1) as f32);
@@ -1950,27 +2052,84 @@ mod tests {
         };
         // Its contrast to the panel beside it is most of the ink's: lit, an 8.
         assert_eq!(
-            decide(&sampled, 0.5).reading,
+            decide(&sampled, 0.5, true).reading,
             LcdReading::Code("899999".into())
         );
         // Washed out beside it too: glare can hide ink, so it is not cleared, and the 9 may be an 8.
         sampled[0][4].local = Some(5.0);
         assert_eq!(
-            decide(&sampled, 0.5).reading,
+            decide(&sampled, 0.5, true).reading,
             LcdReading::Unreadable(Unreadable::OverExposed)
         );
         // Without glare, a trace of ink with no contrast beside it is no stroke: a 9.
         sampled[0][4].glare = 0.0;
         assert_eq!(
-            decide(&sampled, 0.5).reading,
+            decide(&sampled, 0.5, true).reading,
             LcdReading::Code("999999".into())
         );
         // A faint trace that shows contrast beside it is still not lit (only strokes a good share
         // as dark as the ink may be), and too faint to doubt: a 9.
         sampled[0][4].local = Some(45.0);
         assert_eq!(
-            decide(&sampled, 0.5).reading,
+            decide(&sampled, 0.5, true).reading,
             LcdReading::Code("999999".into())
+        );
+    }
+
+    #[test]
+    fn only_one_digit_among_the_doubtful_segments_tells_them() {
+        let six = A | C | D | E | F | G;
+        // c of a 6 in doubt: without it no digit, so it is lit.
+        assert_eq!(only_digit_among(six & !C, C), Some(six));
+        assert_eq!(only_digit_among(six, C), Some(six));
+        // g of an 8 in doubt: 0 and 8 are both digits, so it stays in doubt.
+        assert_eq!(only_digit_among(A | B | C | D | E | F, G), None);
+        // Nothing in doubt, or more than two segments: nothing told.
+        assert_eq!(only_digit_among(six, 0), None);
+        assert_eq!(only_digit_among(six, C | D | E), None);
+    }
+
+    #[test]
+    fn a_half_washed_segment_is_told_by_the_digit_shapes() {
+        // Segment c of the first 9 half as dark as the ink (a light stripe below the glare
+        // level): unlit it leaves no digit, lit it is the 9 the strokes show.
+        let mut sampled = nines();
+        sampled[0][2].darkness = 0.24;
+        sampled[0][2].local = None;
+        let read = decide(&sampled, 0.5, true);
+        assert_eq!(read.reading, LcdReading::Code("999999".into()));
+        // A code told by shape is a code of low confidence.
+        assert!(
+            read.confidence <= MIN_CONFIDENCE + f32::EPSILON,
+            "{}",
+            read.confidence
+        );
+        // Not where the shapes may not be used (another trim of the window).
+        assert_ne!(
+            decide(&sampled, 0.5, false).reading,
+            LcdReading::Code("999999".into())
+        );
+        // Not under glare: it may have washed out another stroke altogether.
+        sampled[0][4].glare = 0.5;
+        assert_ne!(
+            decide(&sampled, 0.5, true).reading,
+            LcdReading::Code("999999".into())
+        );
+        // Not against the strokes' local contrast: an 8 whose b and c the band's edge faded (b to
+        // panel, c to half) is no 6, for b's contrast beside it is a lit stroke's.
+        let mut sampled = nines();
+        sampled[0] = std::array::from_fn(|_| Segment {
+            darkness: 0.5,
+            edge: 0.3,
+            glare: 0.0,
+            local: Some(60.0),
+        });
+        sampled[0][1].darkness = 0.05;
+        sampled[0][2].darkness = 0.24;
+        sampled[0][2].local = None;
+        assert_ne!(
+            decide(&sampled, 0.5, true).reading,
+            LcdReading::Code("699999".into())
         );
     }
 
