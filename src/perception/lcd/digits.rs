@@ -1839,6 +1839,8 @@ impl Layout {
                 (dv, du, 0.5 * sv)
             };
             let at = |a: f32, b: f32| if vertical_bar { (a, b) } else { (b, a) };
+            // The lightest grey that is no glare (grey levels are whole numbers).
+            let visible_max = glare_level.floor().clamp(0.0, 255.0) as u8;
             let mut profile = Vec::new();
             let mut a = across.0;
             while a <= across.1 {
@@ -1847,7 +1849,7 @@ impl Layout {
                 while b <= along.1 {
                     let (u, v) = at(a, b);
                     if let Some(i) = cell.pixel(u, v, band)
-                        && f32::from(band.grey[i]) <= glare_level
+                        && band.grey[i] <= visible_max
                     {
                         sum += band.darkness[i];
                         n += 1;
