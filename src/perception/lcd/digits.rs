@@ -888,12 +888,9 @@ fn told_by_shape(
         return None;
     }
     let told = only_digit_among(mask, doubtful)?;
-    let settled_alike = segments.iter().enumerate().all(|(i, s)| {
-        local
-            .and_then(|l| l.settle(s.local))
-            .is_none_or(|(lit, _)| lit == (told & (1 << i) != 0))
-    });
-    settled_alike.then_some(told)
+    local
+        .is_none_or(|l| l.settles_alike(segments, told))
+        .then_some(told)
 }
 
 /// The one pattern that decodes to a digit among `mask` with any of its `doubtful` segments
@@ -985,6 +982,15 @@ impl LocalLevels {
         } else {
             None
         }
+    }
+
+    /// Whether every segment of a digit that its local contrast settles is lit or unlit as
+    /// `mask` has it.
+    fn settles_alike(&self, segments: &[Segment; 7], mask: u8) -> bool {
+        segments.iter().enumerate().all(|(i, s)| {
+            self.settle(s.local)
+                .is_none_or(|(lit, _)| lit == (mask & (1 << i) != 0))
+        })
     }
 
     /// True when local contrast `local` is more than an unlit stroke's (beyond
@@ -1681,11 +1687,7 @@ impl Layout {
             return false;
         };
         measured.iter().zip(decoded).all(|(segments, d)| {
-            let settled_alike = segments.iter().enumerate().all(|(i, s)| {
-                levels
-                    .settle(s.local)
-                    .is_none_or(|(lit, _)| lit == (d.mask & (1 << i) != 0))
-            });
+            let settled_alike = levels.settles_alike(segments, d.mask);
             // The code must not hinge on segments whose local contrast leaves them in doubt, nor
             // on strokes under glare (a hotspot along a lit stroke leaves it no contrast).
             let unsettled = segments_where(|i| {
