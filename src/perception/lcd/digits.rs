@@ -729,8 +729,9 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32, by_shape: bool) -> LcdRead {
     // Soft edges or segments neither clearly lit nor clearly unlit: the image is too
     // soft to trust, and a pattern read from it must not be blamed on the token.
     let all_digits = digits.iter().all(|d| d.digit.is_some());
-    // A code needs every segment clearly lit or unlit (or told by shape); an invalid pattern (the token's fault)
-    // also needs sharp edges and crisp ink, or the rig's focus would be blamed on the token.
+    // A code needs every segment clearly lit or unlit (or told by shape); an invalid pattern (the
+    // token's fault) also needs sharp edges and crisp ink, or the rig's focus would be blamed on
+    // the token.
     let crisp = sharpness >= MIN_SHARPNESS && contrast >= FAULT_CONTRAST;
     if confidence < MIN_CONFIDENCE || (!all_digits && !crisp) {
         return LcdRead {
@@ -860,17 +861,23 @@ fn segments_where(chosen: impl Fn(usize) -> bool) -> u8 {
     (0..7).filter(|&i| chosen(i)).fold(0u8, |m, i| m | (1 << i))
 }
 
+/// `mask` with each subset of its `segments` flipped (unlit ones lit, lit ones cleared): the
+/// whole set first, `mask` itself last.
+fn flips(mask: u8, segments: u8) -> impl Iterator<Item = u8> {
+    let mut next = Some(segments);
+    std::iter::from_fn(move || {
+        let subset = next?;
+        next = (subset != 0).then(|| (subset - 1) & segments);
+        Some(mask ^ subset)
+    })
+}
+
 /// True when flipping some non-empty subset of the `hidden` segments of `mask` (lighting the
 /// unlit ones, clearing the lit ones) decodes to what `shows` accepts.
 fn flipping_any(mask: u8, hidden: u8, shows: impl Fn(Option<u8>) -> bool) -> bool {
-    let mut subset = hidden;
-    while subset != 0 {
-        if shows(decode_mask(mask ^ subset)) {
-            return true;
-        }
-        subset = (subset - 1) & hidden;
-    }
-    false
+    flips(mask, hidden)
+        .filter(|&flipped| flipped != mask)
+        .any(|flipped| shows(decode_mask(flipped)))
 }
 
 /// The digit pattern the `doubtful` segments of one digit's `mask` make by the digit shapes
@@ -901,21 +908,9 @@ fn only_digit_among(mask: u8, doubtful: u8) -> Option<u8> {
     if doubtful == 0 || doubtful.count_ones() > MAX_DOUBTFUL {
         return None;
     }
-    let mut found = None;
-    let mut subset = doubtful;
-    loop {
-        let candidate = mask ^ subset;
-        if decode_mask(candidate).is_some() {
-            if found.is_some() {
-                return None;
-            }
-            found = Some(candidate);
-        }
-        if subset == 0 {
-            return found;
-        }
-        subset = (subset - 1) & doubtful;
-    }
+    let mut digits = flips(mask, doubtful).filter(|&m| decode_mask(m).is_some());
+    let found = digits.next()?;
+    digits.next().is_none().then_some(found)
 }
 
 /// The most doubtful segments in one digit that [`only_digit_among`] settles by the digit shapes.
@@ -2125,12 +2120,8 @@ mod tests {
         // Not against the strokes' local contrast: an 8 whose b and c the band's edge faded (b to
         // panel, c to half) is no 6, for b's contrast beside it is a lit stroke's.
         let mut sampled = nines();
-        sampled[0] = std::array::from_fn(|_| Segment {
-            darkness: 0.5,
-            edge: 0.3,
-            glare: 0.0,
-            local: Some(60.0),
-        });
+        sampled[0] = segments([0.5; 7], [0.0; 7]);
+        sampled[0].iter_mut().for_each(|s| s.local = Some(60.0));
         sampled[0][1].darkness = 0.05;
         sampled[0][2].darkness = 0.24;
         sampled[0][2].local = None;
