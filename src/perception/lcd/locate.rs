@@ -25,8 +25,12 @@ pub const MAX_CANDIDATES: usize = 4;
 const SEARCH_COLUMNS: u32 = 160;
 /// The light and dark halves of the frame must differ by this many grey levels to hold a window.
 const MIN_SPLIT: f32 = 24.0;
-/// Components filling less of their bounding rectangle than this are no window.
+/// Components filling less of their fitted quadrilateral than this are no window.
 const MIN_RECTANGULARITY: f32 = 0.86;
+/// Nor are those filling less of their box along their axes than this. A window seen under tilt
+/// is a trapezoid, which fills its box less than [`MIN_RECTANGULARITY`] (0.81 for a window and
+/// its light bezel tilted 7° both ways and turned 13°).
+const MIN_BOX_FILL: f32 = 0.75;
 /// Of two outlines of one place, the one more rectangular by this much is kept.
 const RECTANGULARITY_MARGIN: f32 = 0.02;
 /// A lighter outline of the same place is kept when it has at least this share of the area.
@@ -74,6 +78,11 @@ pub fn find_windows(frame: &GrayImage) -> Vec<Quad> {
                 None => found.push(c),
             }
         }
+    }
+    // Skewed outlines only where nothing fills its box: beside a window that does, they are
+    // lesser shapes (a label smeared round by blur, a window run together with a sticker).
+    if found.iter().any(|c| !c.skewed) {
+        found.retain(|c| !c.skewed);
     }
     found.sort_by(|a, b| b.score.total_cmp(&a.score));
     found.truncate(MAX_CANDIDATES);
@@ -202,13 +211,21 @@ struct Candidate {
     level: f32,
     /// Pixels in the component.
     area: f32,
+    /// Fills its fitted quadrilateral, but its box along its axes less than
+    /// [`MIN_RECTANGULARITY`]: a window under tilt, or a window run together with a light
+    /// sticker beside it.
+    skewed: bool,
 }
 
 impl Candidate {
-    /// True when `self` outlines the same place better than `other`: a lighter component of
-    /// about the same size and shape (the panel rather than the panel and its lighter bezel),
-    /// else the bigger one.
+    /// True when `self` outlines the same place better than `other`: one that fills its box
+    /// rather than a skewed one (which may hold the window and a sticker beside it); a lighter
+    /// component of about the same size and shape (the panel rather than the panel and its
+    /// lighter bezel); else the bigger one.
     fn better_outline(&self, other: &Candidate) -> bool {
+        if self.skewed != other.skewed {
+            return other.skewed;
+        }
         let (lighter, darker) = if self.level > other.level {
             (self, other)
         } else {
@@ -437,8 +454,8 @@ fn describe(blob: &Blob, id: u32, label: &[u32], w: usize) -> Option<Candidate> 
         return None;
     }
     let aspect = length / breadth;
-    let rectangularity = filled as f32 / (length * breadth);
-    if !(ASPECT_RANGE.0..=ASPECT_RANGE.1).contains(&aspect) || rectangularity < MIN_RECTANGULARITY {
+    let box_fill = filled as f32 / (length * breadth);
+    if !(ASPECT_RANGE.0..=ASPECT_RANGE.1).contains(&aspect) || box_fill < MIN_BOX_FILL {
         return None;
     }
     // First guess: the outline points farthest towards each diagonal of the axis-aligned box.
@@ -478,14 +495,19 @@ fn describe(blob: &Blob, id: u32, label: &[u32], w: usize) -> Option<Candidate> 
         }
         corners = intersect_all(&lines)?;
     }
+    let quad_fill = filled as f32 / Quad(corners).area().abs().max(1.0);
+    if quad_fill < MIN_RECTANGULARITY {
+        return None;
+    }
     Some(Candidate {
         corners,
         centre: [mx, my],
         length,
-        score: filled as f32 * rectangularity.min(1.0),
-        rectangularity: filled as f32 / Quad(corners).area().abs().max(1.0),
+        score: filled as f32 * box_fill.min(1.0),
+        rectangularity: quad_fill,
         level: blob.level as f32 / blob.area as f32,
         area: blob.area as f32,
+        skewed: box_fill < MIN_RECTANGULARITY,
     })
 }
 
@@ -841,6 +863,38 @@ mod tests {
         let found = find_windows(&image);
         let first = found.first().expect("a window");
         assert!(corner_miss(first, &truth) < 1.5, "{found:?}");
+    }
+
+    #[test]
+    fn a_window_seen_under_strong_tilt_is_found() {
+        // Perspective makes the window a trapezoid (the near side longer), turned a little: it
+        // fills about 0.8 of its box along its axes but all of its fitted quadrilateral.
+        let truth = Quad([
+            [220.0, 150.0],
+            [420.0, 170.0],
+            [490.0, 270.0],
+            [140.0, 235.0],
+        ]);
+        let inside = |p: [f32; 2]| {
+            (0..4).all(|i| {
+                let (a, b) = (truth.0[i], truth.0[(i + 1) % 4]);
+                (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0.0
+            })
+        };
+        let image = GrayImage::from_fn(640, 480, |x, y| {
+            let (x, y) = (x as f32 + 0.5, y as f32 + 0.5);
+            let level = if inside([x, y]) {
+                200
+            } else if (100.0..540.0).contains(&x) && (100.0..460.0).contains(&y) {
+                40
+            } else {
+                115
+            };
+            image::Luma([level])
+        });
+        let found = find_windows(&image);
+        let first = found.first().expect("a window");
+        assert!(corner_miss(first, &truth) < 2.0, "{found:?}");
     }
 
     #[test]
