@@ -790,6 +790,14 @@ mod tests {
             .fold(0.0, f32::max)
     }
 
+    /// Whether `p` lies inside `quad` (corners clockwise on screen, y down).
+    fn inside(quad: &Quad, p: Point) -> bool {
+        (0..4).all(|i| {
+            let (a, b) = (quad.0[i], quad.0[(i + 1) % 4]);
+            (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0.0
+        })
+    }
+
     /// The window `x0..x1 × y0..y1` as a quad.
     fn rect(x0: f32, y0: f32, x1: f32, y1: f32) -> Quad {
         Quad::from_rect(x0, y0, x1 - x0, y1 - y0)
@@ -875,15 +883,9 @@ mod tests {
             [490.0, 270.0],
             [140.0, 235.0],
         ]);
-        let inside = |p: [f32; 2]| {
-            (0..4).all(|i| {
-                let (a, b) = (truth.0[i], truth.0[(i + 1) % 4]);
-                (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0.0
-            })
-        };
         let image = GrayImage::from_fn(640, 480, |x, y| {
             let (x, y) = (x as f32 + 0.5, y as f32 + 0.5);
-            let level = if inside([x, y]) {
+            let level = if inside(&truth, [x, y]) {
                 200
             } else if (100.0..540.0).contains(&x) && (100.0..460.0).contains(&y) {
                 40
@@ -895,6 +897,33 @@ mod tests {
         let found = find_windows(&image);
         let first = found.first().expect("a window");
         assert!(corner_miss(first, &truth) < 2.0, "{found:?}");
+    }
+
+    #[test]
+    fn a_skewed_shape_beside_a_window_is_no_candidate() {
+        // A light trapezoid on the body below an upright window (a label smeared round, say)
+        // fills its fitted quadrilateral but not its box: only the window is a candidate.
+        let window = rect(200.0, 100.0, 440.0, 180.0);
+        let label = Quad([
+            [260.0, 260.0],
+            [380.0, 260.0],
+            [420.0, 320.0],
+            [220.0, 320.0],
+        ]);
+        let image = GrayImage::from_fn(640, 480, |x, y| {
+            let p = [x as f32 + 0.5, y as f32 + 0.5];
+            let level = if inside(&window, p) || inside(&label, p) {
+                200
+            } else if (150.0..490.0).contains(&p[0]) && (60.0..440.0).contains(&p[1]) {
+                40
+            } else {
+                115
+            };
+            image::Luma([level])
+        });
+        let found = find_windows(&image);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(corner_miss(&found[0], &window) < 1.5, "{found:?}");
     }
 
     #[test]
