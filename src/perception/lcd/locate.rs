@@ -9,8 +9,10 @@
 //! few global levels (between the dark and light classes of Otsu's split) and of a local one
 //! (each pixel against the middle of its neighbourhood, which keeps a window apart from glare
 //! that joins it to the frame's edge); components that touch the frame's edge, are too small or
-//! too far from a rectangle are dropped, and of two outlines of one place the lighter (the panel
-//! inside a lighter bezel) is kept. Each side is a line fitted to the middle of the component's
+//! too far from a rectangle (filling too little of their fitted quadrilateral) are dropped, and of
+//! two outlines of one place the lighter (the panel inside a lighter bezel) is kept. One that
+//! fills only its quadrilateral, not its box (a window under strong tilt is a trapezoid), is
+//! kept only where no component fills its box. Each side is a line fitted to the middle of the component's
 //! outline, so a rounded or glare-eaten corner does not pull it; each side is then refined at full
 //! resolution to the outermost strong dark-to-light edge that reaches the panel's level (a side
 //! that finds none keeps its coarse line), and neighbouring sides are intersected.
