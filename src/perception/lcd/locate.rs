@@ -865,6 +865,23 @@ mod tests {
             .fold(0.0, f32::max)
     }
 
+    /// A 640×480 frame: the `light` quads (grey 200) on a dark body `x0, y0, x1, y1` (40) on
+    /// a mid-grey bench (115).
+    fn light_quads_on_a_body(light: &[&Quad], body: (f32, f32, f32, f32)) -> GrayImage {
+        let (x0, y0, x1, y1) = body;
+        GrayImage::from_fn(640, 480, |x, y| {
+            let p = [x as f32 + 0.5, y as f32 + 0.5];
+            let level = if light.iter().any(|q| inside(q, p)) {
+                200
+            } else if (x0..x1).contains(&p[0]) && (y0..y1).contains(&p[1]) {
+                40
+            } else {
+                115
+            };
+            image::Luma([level])
+        })
+    }
+
     /// Whether `p` lies inside `quad` (corners clockwise on screen, y down).
     fn inside(quad: &Quad, p: Point) -> bool {
         (0..4).all(|i| {
@@ -958,17 +975,7 @@ mod tests {
             [490.0, 270.0],
             [140.0, 235.0],
         ]);
-        let image = GrayImage::from_fn(640, 480, |x, y| {
-            let (x, y) = (x as f32 + 0.5, y as f32 + 0.5);
-            let level = if inside(&truth, [x, y]) {
-                200
-            } else if (100.0..540.0).contains(&x) && (100.0..460.0).contains(&y) {
-                40
-            } else {
-                115
-            };
-            image::Luma([level])
-        });
+        let image = light_quads_on_a_body(&[&truth], (100.0, 100.0, 540.0, 460.0));
         let found = find_windows(&image);
         let first = found.first().expect("a window");
         assert!(corner_miss(first, &truth) < 1.5, "{found:?}");
@@ -985,17 +992,7 @@ mod tests {
             [420.0, 320.0],
             [220.0, 320.0],
         ]);
-        let image = GrayImage::from_fn(640, 480, |x, y| {
-            let p = [x as f32 + 0.5, y as f32 + 0.5];
-            let level = if inside(&window, p) || inside(&label, p) {
-                200
-            } else if (150.0..490.0).contains(&p[0]) && (60.0..440.0).contains(&p[1]) {
-                40
-            } else {
-                115
-            };
-            image::Luma([level])
-        });
+        let image = light_quads_on_a_body(&[&window, &label], (150.0, 60.0, 490.0, 440.0));
         let found = find_windows(&image);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(corner_miss(&found[0], &window) < 1.5, "{found:?}");
