@@ -563,12 +563,10 @@ fn overlap_with(spans: &[(f32, f32, f32)], corners: &[Point; 4]) -> f32 {
 /// Whether the quadrilateral `corners` is convex with its corners in one turning direction
 /// and some area.
 fn convex(corners: &[Point; 4]) -> bool {
-    let turns: Vec<f32> = (0..4)
-        .map(|i| {
-            let (a, b, c) = (corners[i], corners[(i + 1) % 4], corners[(i + 2) % 4]);
-            (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])
-        })
-        .collect();
+    let turns: [f32; 4] = std::array::from_fn(|i| {
+        let (a, b, c) = (corners[i], corners[(i + 1) % 4], corners[(i + 2) % 4]);
+        (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])
+    });
     turns.iter().all(|&t| t > 0.0) || turns.iter().all(|&t| t < 0.0)
 }
 
@@ -868,10 +866,16 @@ mod tests {
     /// A 640×480 frame: the `light` quads (grey 200) on a dark body `x0, y0, x1, y1` (40) on
     /// a mid-grey bench (115).
     fn light_quads_on_a_body(light: &[&Quad], body: (f32, f32, f32, f32)) -> GrayImage {
+        light_on_a_body(|p| light.iter().any(|q| inside(q, p)), body)
+    }
+
+    /// A 640×480 frame: grey 200 where `light` holds (at pixel centres), else a dark body
+    /// `x0, y0, x1, y1` (40) on a mid-grey bench (115).
+    fn light_on_a_body(light: impl Fn(Point) -> bool, body: (f32, f32, f32, f32)) -> GrayImage {
         let (x0, y0, x1, y1) = body;
         GrayImage::from_fn(640, 480, |x, y| {
             let p = [x as f32 + 0.5, y as f32 + 0.5];
-            let level = if light.iter().any(|q| inside(q, p)) {
+            let level = if light(p) {
                 200
             } else if (x0..x1).contains(&p[0]) && (y0..y1).contains(&p[1]) {
                 40
@@ -1002,22 +1006,11 @@ mod tests {
     fn an_ellipse_is_no_window() {
         // It fills about 0.79 of its box along its axes, and lines fitted to the middle of its
         // sides cut its ends off: it matches no quadrilateral.
-        let image = GrayImage::from_fn(640, 480, |x, y| {
-            let (dx, dy) = (
-                (x as f32 + 0.5 - 320.0) / 150.0,
-                (y as f32 + 0.5 - 200.0) / 50.0,
-            );
-            let inside_body =
-                (120.0..520.0).contains(&(x as f32)) && (60.0..440.0).contains(&(y as f32));
-            let level = if dx * dx + dy * dy < 1.0 {
-                200
-            } else if inside_body {
-                40
-            } else {
-                115
-            };
-            image::Luma([level])
-        });
+        let ellipse = |p: Point| {
+            let (dx, dy) = ((p[0] - 320.0) / 150.0, (p[1] - 200.0) / 50.0);
+            dx * dx + dy * dy < 1.0
+        };
+        let image = light_on_a_body(ellipse, (120.0, 60.0, 520.0, 440.0));
         assert!(find_windows(&image).is_empty());
     }
 
