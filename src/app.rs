@@ -74,6 +74,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Bench(crate::cli::BenchCommand::Ocr(args)) => {
             crate::commands::bench::bench_ocr_command(&args)
         }
+        Command::Bench(crate::cli::BenchCommand::Listen(args)) => {
+            crate::commands::bench::bench_listen_command(&args)
+        }
         Command::Faults => {
             for fault in sim::faults::Fault::ALL {
                 println!("{}", fault.name());

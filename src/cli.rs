@@ -25,7 +25,7 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the simulator's device faults, one name a line.
     Faults,
-    /// Recognise the spoken digits in WAV files: one line per file, path, tab, digits, tab, language.
+    /// Recognise the spoken digits in recordings (WAV or FLAC): one line per file, path, tab, digits, tab, language.
     Listen(ListenArgs),
     /// Read the LCD in photos: one line per image, path, tab, six digits, `blank` or `?`.
     Ocr(OcrArgs),
@@ -43,6 +43,24 @@ pub enum BenchCommand {
     /// The LCD reader on a labelled photo set beside `ssocr` and `tesseract` given exact crops:
     /// accuracy, wrong codes and ms per frame for each, with the ratios.
     Ocr(BenchOcrArgs),
+    /// The speech listener on a labelled speech set, each speaker with its own voice pack:
+    /// codes heard exactly, refused and wrong, language, and real-time factor, per voice and
+    /// language and by noise, SNR and echo.
+    Listen(BenchListenArgs),
+}
+
+/// `otprig bench listen`.
+#[derive(Debug, Args)]
+pub struct BenchListenArgs {
+    /// The labelled speech set: recordings and their `labels.csv`.
+    #[arg(long, value_name = "DIR", default_value = "fixtures/voices/test")]
+    pub set: PathBuf,
+    /// The folder of voice packs (`<voice>/<lang>/<digit>.wav`); default: the set's parent.
+    #[arg(long, value_name = "DIR")]
+    pub packs: Option<PathBuf>,
+    /// Measure only the first N recordings of the label file.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
 }
 
 /// `otprig bench ocr`.
@@ -99,7 +117,7 @@ pub struct ListenArgs {
     /// The language spoken, or `auto` to decide it from the audio.
     #[arg(long, value_name = "LANG", default_value = "auto")]
     pub lang: String,
-    /// The WAV files.
+    /// The recordings (WAV, or FLAC by the .flac extension).
     #[arg(value_name = "WAV", required = true)]
     pub wavs: Vec<PathBuf>,
 }

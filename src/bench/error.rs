@@ -1,4 +1,5 @@
-//! Errors of the benchmarks: unreadable fixtures, bad labels, scratch files that cannot be written.
+//! Errors of the benchmarks: unreadable fixtures or voice packs, bad labels, scratch files that
+//! cannot be written.
 //!
 //! A wrong or missing reading is never an error: it is a result the benchmark counts.
 
@@ -58,6 +59,20 @@ pub enum BenchError {
         /// Its exit status and first line of standard error.
         message: String,
     },
+    /// A voice pack or a recording could not be read.
+    #[error("{}: {message}", path.display())]
+    Voice {
+        /// The pack folder or the recording.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The speech set has no recording to measure.
+    #[error("{}: no labelled recording", path.display())]
+    NoClips {
+        /// The set's directory.
+        path: PathBuf,
+    },
     /// The fixture set has no photo to measure.
     #[error("{}: no labelled photo", path.display())]
     NoPhotos {
@@ -71,7 +86,11 @@ impl BenchError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            BenchError::Labels { .. } | BenchError::Image { .. } | BenchError::NoPhotos { .. }
+            BenchError::Labels { .. }
+                | BenchError::Image { .. }
+                | BenchError::NoPhotos { .. }
+                | BenchError::Voice { .. }
+                | BenchError::NoClips { .. }
         )
     }
 }

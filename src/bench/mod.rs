@@ -13,8 +13,11 @@ pub mod anchor;
 pub mod crop;
 pub mod error;
 pub mod labels;
+pub mod listen;
+pub mod listen_report;
 pub mod ocr;
 pub mod ocr_report;
+pub mod speech_labels;
 pub mod ssocr;
 pub mod tesseract;
 

@@ -42,7 +42,7 @@ use super::features::{
 use super::segmenter::Segmenter;
 use super::voice_pack::{ListenError, VoicePack};
 use crate::rig::AudioBlock;
-use crate::rig::audio_file::read_wav;
+use crate::rig::audio_file::{Clip, read_audio};
 
 /// Words with a lower confidence make the digits unreadable. Calibrated on the grids of
 /// `tests/listener.rs` (and 2000 + 1500 cases more): no wrong word scored above 0.06 unless its
@@ -265,15 +265,19 @@ impl Listener {
         }
     }
 
-    /// Reads a WAV file, finds the speech in it and recognises it; word times count from the
-    /// start of the file. Speech in several utterances is recognised as one stretch from the start
-    /// of the first to the end of the last.
+    /// Reads a recording (WAV or FLAC) and hears it as [`Listener::listen_clip`] does.
     pub fn listen_file(
         &self,
         path: &Path,
         language: &LanguageChoice,
     ) -> Result<Heard, ListenError> {
-        let clip = read_wav(path)?;
+        Ok(self.listen_clip(&read_audio(path)?, language))
+    }
+
+    /// Finds the speech in a recording and recognises it; word times count from the start of the
+    /// recording. Speech in several utterances is recognised as one stretch from the start of the
+    /// first to the end of the last.
+    pub fn listen_clip(&self, clip: &Clip, language: &LanguageChoice) -> Heard {
         let samples = resample_linear(&clip.samples, clip.sample_rate, SAMPLE_RATE);
         let t0 = Instant::now();
         let mut segmenter = Segmenter::new(SAMPLE_RATE);
@@ -290,7 +294,7 @@ impl Listener {
         }
         utterances.extend(segmenter.flush());
         let (Some(first), Some(last)) = (utterances.first(), utterances.last()) else {
-            return Ok(Heard::nothing());
+            return Heard::nothing();
         };
         let pad = super::segmenter::PADDING.as_secs_f64();
         let index = |t: Instant, shift: f64| {
@@ -305,7 +309,7 @@ impl Listener {
             word.0 += offset;
             word.1 += offset;
         }
-        Ok(heard)
+        heard
     }
 }
 

@@ -1,4 +1,5 @@
-//! WAV files: reading voice-pack clips and writing evidence clips, mono f32 in [-1, 1].
+//! Audio files: reading voice-pack clips and recordings (WAV, FLAC) and writing evidence clips
+//! (WAV), mono f32 in [-1, 1].
 
 use std::path::Path;
 
@@ -19,6 +20,43 @@ pub struct Clip {
     pub samples: Vec<f32>,
     /// Samples per second.
     pub sample_rate: u32,
+}
+
+/// Reads a recording: FLAC when its name ends in `.flac` (any case), WAV otherwise.
+pub fn read_audio(path: &Path) -> Result<Clip, WavError> {
+    let flac = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("flac"));
+    if flac {
+        read_flac(path)
+    } else {
+        read_wav(path)
+    }
+}
+
+/// Reads a FLAC file (any bit depth), mixing channels down to mono.
+pub fn read_flac(path: &Path) -> Result<Clip, WavError> {
+    let error = |message: String| WavError {
+        path: path.display().to_string(),
+        message,
+    };
+    let mut reader = claxon::FlacReader::open(path).map_err(|e| error(e.to_string()))?;
+    let info = reader.streaminfo();
+    let channels = info.channels.max(1) as usize;
+    let scale = 1.0 / (1_i64 << (info.bits_per_sample.clamp(1, 32) - 1)) as f32;
+    let interleaved: Vec<f32> = reader
+        .samples()
+        .map(|s| s.map(|v| v as f32 * scale))
+        .collect::<Result<_, _>>()
+        .map_err(|e| error(e.to_string()))?;
+    let samples = interleaved
+        .chunks(channels)
+        .map(|frame| frame.iter().sum::<f32>() / channels as f32)
+        .collect();
+    Ok(Clip {
+        samples,
+        sample_rate: info.sample_rate,
+    })
 }
 
 /// Reads a WAV file (8/16/24/32-bit integer or 32-bit float), mixing channels down to mono.
@@ -122,8 +160,37 @@ mod tests {
     }
 
     #[test]
+    fn a_flac_recording_reads_like_its_wav() {
+        // The FLAC clips of the listener's test set are 16-bit, 16 kHz mono.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/voices/test");
+        let first = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "flac"))
+            .unwrap();
+        let clip = read_audio(&first).unwrap();
+        assert_eq!(clip.sample_rate, 16_000);
+        assert!(clip.samples.len() > 16_000, "{}", clip.samples.len());
+        let peak = clip.samples.iter().fold(0.0_f32, |m, s| m.max(s.abs()));
+        assert!(peak > 0.01 && peak <= 1.0, "peak {peak}");
+        let tmp = tempfile::tempdir().unwrap();
+        let wav = tmp.path().join("x.wav");
+        write_wav(&wav, &clip).unwrap();
+        let back = read_audio(&wav).unwrap();
+        assert_eq!(back.samples.len(), clip.samples.len());
+        assert!(
+            back.samples
+                .iter()
+                .zip(&clip.samples)
+                .all(|(a, b)| (a - b).abs() < 1e-4)
+        );
+    }
+
+    #[test]
     fn a_missing_file_is_named() {
         let err = read_wav(Path::new("/no/such.wav")).unwrap_err();
         assert!(err.to_string().starts_with("/no/such.wav: "));
+        let err = read_audio(Path::new("/no/such.flac")).unwrap_err();
+        assert!(err.to_string().starts_with("/no/such.flac: "));
     }
 }
