@@ -211,7 +211,7 @@ fn listen_command(args: &ListenArgs) -> Result<i32, Error> {
     let listener = Listener::new(pack);
     let mut bad = 0;
     for wav in &args.wavs {
-        match listener.listen_file(wav, &language) {
+        match listener.listen_file(wav, &language, args.digits.map(usize::from)) {
             Ok(heard) => println!(
                 "{}\t{}\t{}",
                 wav.display(),

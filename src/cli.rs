@@ -61,6 +61,9 @@ pub struct BenchListenArgs {
     /// Measure only the first N recordings of the label file.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// Listen for any number of digits instead of each code's length.
+    #[arg(long)]
+    pub any_length: bool,
 }
 
 /// `otprig bench ocr`.
@@ -117,6 +120,9 @@ pub struct ListenArgs {
     /// The language spoken, or `auto` to decide it from the audio.
     #[arg(long, value_name = "LANG", default_value = "auto")]
     pub lang: String,
+    /// How many digits each recording speaks (a code of known length); default: any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub digits: Option<u16>,
     /// The recordings (WAV, or FLAC by the .flac extension).
     #[arg(value_name = "WAV", required = true)]
     pub wavs: Vec<PathBuf>,

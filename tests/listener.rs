@@ -451,7 +451,7 @@ fn a_wav_file_is_heard() {
     };
     write_wav(&path, &clip).unwrap();
     let heard = listener
-        .listen_file(&path, &LanguageChoice::Fixed("da".into()))
+        .listen_file(&path, &LanguageChoice::Fixed("da".into()), None)
         .unwrap();
     assert_eq!(heard.digits.as_deref(), Some(code.as_str()), "{heard:?}");
     assert_eq!(heard.language.as_deref(), Some("da"));
@@ -460,7 +460,7 @@ fn a_wav_file_is_heard() {
         (heard.words[0].0 - onset_s).abs() < 0.05,
         "{heard:?} vs {onset_s}"
     );
-    let missing = listener.listen_file(&dir.path().join("none.wav"), &LanguageChoice::Auto);
+    let missing = listener.listen_file(&dir.path().join("none.wav"), &LanguageChoice::Auto, None);
     assert!(missing.unwrap_err().to_string().contains("none.wav"));
 }
 
@@ -518,7 +518,9 @@ fn the_simulated_world_is_heard_exactly_and_never_wrongly() {
         )
         .unwrap();
         let clock = std::time::Instant::now();
-        let heard = listener.listen_file(&path, &LanguageChoice::Auto).unwrap();
+        let heard = listener
+            .listen_file(&path, &LanguageChoice::Auto, None)
+            .unwrap();
         work_s += clock.elapsed().as_secs_f64();
         audio_s += samples.len() as f64 / f64::from(RATE);
         if heard.language.as_deref() == Some(language) {
@@ -602,7 +604,9 @@ fn five_and_nine_are_told_apart_at_every_speed_and_gain() {
                     },
                 )
                 .unwrap();
-                let heard = listener.listen_file(&path, &LanguageChoice::Auto).unwrap();
+                let heard = listener
+                    .listen_file(&path, &LanguageChoice::Auto, None)
+                    .unwrap();
                 if heard.digits.as_deref() != Some(*code) {
                     failures.push((*code, speed, gain_db, heard.digits, heard.confidences));
                 }

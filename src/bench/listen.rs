@@ -9,7 +9,7 @@
 //! - The time counts finding the speech and recognising it, not reading or decoding the file, on
 //!   the calling thread (the listener uses one core).
 //! - The language is always decided from the audio (`auto`): a wrong language is counted, never
-//!   prevented.
+//!   prevented. The code's length is given, as a rig knows its token's (unless told otherwise).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +30,9 @@ pub struct ListenBenchOptions {
     pub packs: PathBuf,
     /// Measure only the first N recordings of the label file.
     pub limit: Option<usize>,
+    /// Listen for each code's length of digits (the rig knows how long its token's codes are);
+    /// false: any number.
+    pub known_length: bool,
 }
 
 impl ListenBenchOptions {
@@ -43,6 +46,7 @@ impl ListenBenchOptions {
             set: set.to_path_buf(),
             packs,
             limit: None,
+            known_length: true,
         }
     }
 }
@@ -122,7 +126,8 @@ pub fn run_listen_bench(
             message: e.message,
         })?;
         let started = Instant::now();
-        let heard = listener.listen_clip(&audio, &LanguageChoice::Auto);
+        let words = options.known_length.then_some(clip.code.len());
+        let heard = listener.listen_clip(&audio, &LanguageChoice::Auto, words);
         let seconds = started.elapsed().as_secs_f64();
         clips.push(HeardClip {
             audio_seconds: audio.samples.len() as f64 / f64::from(audio.sample_rate.max(1)),

@@ -45,6 +45,7 @@ pub fn bench_listen_command(args: &BenchListenArgs) -> Result<i32, Error> {
         options.packs = packs.clone();
     }
     options.limit = args.limit;
+    options.known_length = !args.any_length;
     let bar = progress_bar("recordings");
     let report = run_listen_bench(&options, &mut |done, total| {
         bar.set_length(total as u64);

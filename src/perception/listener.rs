@@ -202,8 +202,20 @@ impl Listener {
             .collect()
     }
 
-    /// The digits spoken in `samples` (one utterance, at any rate).
+    /// The digits spoken in `samples` (one utterance, at any rate), however many.
     pub fn recognise(&self, samples: &[f32], sample_rate: u32, language: &LanguageChoice) -> Heard {
+        self.recognise_words(samples, sample_rate, language, None)
+    }
+
+    /// The digits spoken in `samples` (one utterance, at any rate); with `words`, exactly that
+    /// many are looked for (a code of known length).
+    pub fn recognise_words(
+        &self,
+        samples: &[f32],
+        sample_rate: u32,
+        language: &LanguageChoice,
+        words: Option<usize>,
+    ) -> Heard {
         let samples = resample_linear(samples, sample_rate, SAMPLE_RATE);
         let spectra = self.extractor.spectra(&samples);
         let features = self.extractor.cepstra(&spectra);
@@ -228,7 +240,7 @@ impl Listener {
             .into_iter()
             .map(|l| {
                 let templates = self.templates(l, &background, speech);
-                let alignment = align(&frames, &silence_cost, &templates);
+                let alignment = align(&frames, &silence_cost, &templates, words);
                 (l, templates, alignment)
             })
             .min_by(|a, b| a.2.0.total_cmp(&b.2.0));
@@ -270,14 +282,20 @@ impl Listener {
         &self,
         path: &Path,
         language: &LanguageChoice,
+        words: Option<usize>,
     ) -> Result<Heard, ListenError> {
-        Ok(self.listen_clip(&read_audio(path)?, language))
+        Ok(self.listen_clip(&read_audio(path)?, language, words))
     }
 
     /// Finds the speech in a recording and recognises it; word times count from the start of the
     /// recording. Speech in several utterances is recognised as one stretch from the start of the
-    /// first to the end of the last.
-    pub fn listen_clip(&self, clip: &Clip, language: &LanguageChoice) -> Heard {
+    /// first to the end of the last; with `words`, exactly that many digits are looked for.
+    pub fn listen_clip(
+        &self,
+        clip: &Clip,
+        language: &LanguageChoice,
+        words: Option<usize>,
+    ) -> Heard {
         let samples = resample_linear(&clip.samples, clip.sample_rate, SAMPLE_RATE);
         let t0 = Instant::now();
         let mut segmenter = Segmenter::new(SAMPLE_RATE);
@@ -303,7 +321,7 @@ impl Listener {
         };
         let from = index(first.start, -pad);
         let to = index(last.end, pad).max(from);
-        let mut heard = self.recognise(&samples[from..to], SAMPLE_RATE, language);
+        let mut heard = self.recognise_words(&samples[from..to], SAMPLE_RATE, language, words);
         let offset = from as f32 / SAMPLE_RATE as f32;
         for word in &mut heard.words {
             word.0 += offset;
@@ -378,94 +396,158 @@ struct Trace {
 }
 
 /// One-pass DTW of `frames` against connected `templates` with optional silence between and
-/// around words. Returns the total cost and the words of the best path.
-fn align(frames: &[Frame], silence_cost: &[f32], templates: &[Vec<Frame>]) -> (f32, Vec<Word>) {
-    let mut traces: Vec<Trace> = Vec::with_capacity(2 * frames.len());
-    let mut rows: Vec<Vec<Cell>> = templates.iter().map(|t| vec![NO_CELL; t.len()]).collect();
-    let mut next: Vec<Vec<Cell>> = rows.clone();
-    // Entry into a word at frame t (paid WORD_PENALTY) and the silence state at frame t.
-    let mut entry = Cell {
-        cost: WORD_PENALTY,
-        start: 0,
-        prev: None,
-    };
-    let mut silence = Cell {
+/// around words. With `words`, the path holds exactly that many words (a level per word: a word
+/// ends on one level and the next starts on the one above); without, any number. Returns the
+/// total cost (infinite when `words` cannot fit) and the words of the best path.
+///
+/// Why the count: where two words run together the free path may take them for one template
+/// (the cheaper path pays one word penalty less); a code's length is known, and the best path
+/// with that many words puts the boundary where the two words meet.
+fn align(
+    frames: &[Frame],
+    silence_cost: &[f32],
+    templates: &[Vec<Frame>],
+    words: Option<usize>,
+) -> (f32, Vec<Word>) {
+    // Levels of words: a free path has one that loops onto itself.
+    let levels = words.unwrap_or(1);
+    if levels == 0 || frames.is_empty() {
+        return (f32::INFINITY, Vec::new());
+    }
+    let mut traces: Vec<Trace> = Vec::with_capacity(2 * frames.len() * levels);
+    let empty_rows: Vec<Vec<Cell>> = templates.iter().map(|t| vec![NO_CELL; t.len()]).collect();
+    let mut rows: Vec<Vec<Vec<Cell>>> = vec![empty_rows.clone(); levels];
+    let mut next = rows.clone();
+    // Entry into a word of each level at frame t (paid WORD_PENALTY); the silence state after
+    // each number of words (a free path has only the first).
+    let silences = if words.is_some() { levels + 1 } else { 1 };
+    let mut entry = vec![
+        Cell {
+            cost: f32::INFINITY,
+            start: 0,
+            prev: None,
+        };
+        levels
+    ];
+    entry[0].cost = WORD_PENALTY;
+    let mut silence = vec![NO_CELL; silences];
+    silence[0] = Cell {
         cost: silence_cost[0],
         start: 0,
         prev: None,
     };
     for (t, frame) in frames.iter().enumerate() {
-        for ((template, row), out) in templates.iter().zip(&rows).zip(next.iter_mut()) {
-            for (j, model) in template.iter().enumerate() {
-                let mut best = if t == 0 { NO_CELL } else { row[j] };
-                if j >= 1 && t > 0 && row[j - 1].cost < best.cost {
-                    best = row[j - 1];
-                }
-                if j >= 2 && t > 0 && row[j - 2].cost < best.cost {
-                    best = row[j - 2];
-                }
-                if j == 0 && entry.cost < best.cost {
-                    best = Cell {
-                        cost: entry.cost,
-                        start: t,
-                        prev: entry.prev,
+        let mut word_ends: Vec<Option<(f32, usize)>> = Vec::with_capacity(levels);
+        for level in 0..levels {
+            for ((template, row), out) in templates
+                .iter()
+                .zip(&rows[level])
+                .zip(next[level].iter_mut())
+            {
+                for (j, model) in template.iter().enumerate() {
+                    let mut best = if t == 0 { NO_CELL } else { row[j] };
+                    if j >= 1 && t > 0 && row[j - 1].cost < best.cost {
+                        best = row[j - 1];
+                    }
+                    if j >= 2 && t > 0 && row[j - 2].cost < best.cost {
+                        best = row[j - 2];
+                    }
+                    if j == 0 && entry[level].cost < best.cost {
+                        best = Cell {
+                            cost: entry[level].cost,
+                            start: t,
+                            prev: entry[level].prev,
+                        };
+                    }
+                    out[j] = if best.cost.is_finite() {
+                        Cell {
+                            cost: best.cost + distance(frame, model),
+                            ..best
+                        }
+                    } else {
+                        NO_CELL
                     };
                 }
-                out[j] = Cell {
-                    cost: best.cost + distance(frame, model),
-                    ..best
-                };
             }
+            // Word ends at t on this level: the best last cell of any template.
+            let word_end = next[level]
+                .iter()
+                .enumerate()
+                .filter_map(|(digit, row)| row.last().map(|c| (digit, *c)))
+                .filter(|(_, c)| c.cost.is_finite())
+                .min_by(|a, b| a.1.cost.total_cmp(&b.1.cost));
+            word_ends.push(word_end.map(|(d, c)| {
+                traces.push(Trace {
+                    digit: Some(d),
+                    start: c.start,
+                    end: t,
+                    prev: c.prev,
+                });
+                (c.cost, traces.len() - 1)
+            }));
         }
         std::mem::swap(&mut rows, &mut next);
-        // Word ends at t: the best last cell of any template.
-        let word_end = rows
+        let silence_traces: Vec<(f32, usize)> = silence
             .iter()
-            .enumerate()
-            .filter_map(|(digit, row)| row.last().map(|c| (digit, *c)))
-            .min_by(|a, b| a.1.cost.total_cmp(&b.1.cost));
-        let word_trace = word_end.filter(|(_, c)| c.cost.is_finite()).map(|(d, c)| {
-            traces.push(Trace {
-                digit: Some(d),
-                start: c.start,
-                end: t,
-                prev: c.prev,
-            });
-            (c.cost, traces.len() - 1)
-        });
-        traces.push(Trace {
-            digit: None,
-            start: silence.start,
-            end: t,
-            prev: silence.prev,
-        });
-        let silence_trace = (silence.cost, traces.len() - 1);
-        if t + 1 == frames.len() {
-            let (cost, last) = match word_trace {
-                Some(w) if w.0 < silence_trace.0 => w,
-                _ => silence_trace,
+            .map(|s| {
+                traces.push(Trace {
+                    digit: None,
+                    start: s.start,
+                    end: t,
+                    prev: s.prev,
+                });
+                (s.cost, traces.len() - 1)
+            })
+            .collect();
+        // What may follow frame t after `done` words (a free path: any number).
+        let best_after = |done: usize| -> Option<(f32, usize)> {
+            let word = if words.is_some() {
+                done.checked_sub(1).and_then(|l| word_ends[l])
+            } else {
+                word_ends[0]
             };
-            return (cost, backtrack(&traces, last));
+            let quiet = silence_traces[done];
+            match word {
+                Some(w) if w.0 < quiet.0 => Some(w),
+                _ => quiet.0.is_finite().then_some(quiet),
+            }
+        };
+        if t + 1 == frames.len() {
+            let done = silences - 1;
+            return match best_after(done) {
+                Some((cost, last)) => (cost, backtrack(&traces, last)),
+                None => (f32::INFINITY, Vec::new()),
+            };
         }
-        let from = match word_trace {
-            Some(w) if w.0 < silence_trace.0 => w,
-            _ => silence_trace,
-        };
-        entry = Cell {
-            cost: from.0 + WORD_PENALTY,
-            start: t + 1,
-            prev: Some(from.1),
-        };
-        let stay = silence.cost;
-        silence = match word_trace {
-            Some((cost, index)) if cost < stay => Cell {
-                cost,
-                start: t + 1,
-                prev: Some(index),
-            },
-            _ => silence,
-        };
-        silence.cost += silence_cost[t + 1];
+        for (level, cell) in entry.iter_mut().enumerate() {
+            let done = if words.is_some() { level } else { 0 };
+            *cell = match best_after(done) {
+                Some((cost, index)) => Cell {
+                    cost: cost + WORD_PENALTY,
+                    start: t + 1,
+                    prev: Some(index),
+                },
+                None => NO_CELL,
+            };
+        }
+        // Silence after `done` words continues, or begins where such a word ended.
+        for (done, state) in silence.iter_mut().enumerate() {
+            let word = if words.is_some() {
+                done.checked_sub(1).and_then(|l| word_ends[l])
+            } else {
+                word_ends[0]
+            };
+            if let Some((cost, index)) = word
+                && cost < state.cost
+            {
+                *state = Cell {
+                    cost,
+                    start: t + 1,
+                    prev: Some(index),
+                };
+            }
+            state.cost += silence_cost[t + 1];
+        }
     }
     (f32::INFINITY, Vec::new())
 }
@@ -667,6 +749,30 @@ mod tests {
         let mut f = [0.0; super::super::features::DIMS];
         f[0] = value;
         f
+    }
+
+    #[test]
+    fn a_known_word_count_splits_words_that_run_together() {
+        // Two "0" words back to back with no pause: the free path takes them for one stretched
+        // "0" (one word penalty less); told there are two, it finds both.
+        let templates: Vec<Vec<Frame>> =
+            vec![[0.0; 4].map(frame).to_vec(), [5.0; 4].map(frame).to_vec()];
+        let frames: Vec<Frame> = [0.0; 8].map(frame).to_vec();
+        let silence = vec![10.0; frames.len()];
+        let digits = |words: &[Word]| words.iter().map(|w| w.digit).collect::<Vec<_>>();
+        let (_, free) = align(&frames, &silence, &templates, None);
+        assert_eq!(digits(&free), vec![0]);
+        let (cost, two) = align(&frames, &silence, &templates, Some(2));
+        assert_eq!(digits(&two), vec![0, 0]);
+        // The two words cover the frames between them (where they meet costs nothing here).
+        assert_eq!(
+            (two[0].first, two[1].first, two[1].last),
+            (0, two[0].last + 1, 7)
+        );
+        assert!((cost - 2.0 * WORD_PENALTY).abs() < 1e-4, "{cost}");
+        // Five words of at least two frames each cannot fit in eight frames.
+        let (cost, none) = align(&frames, &silence, &templates, Some(5));
+        assert!(cost.is_infinite() && none.is_empty());
     }
 
     #[test]
