@@ -1,8 +1,8 @@
 //! Listener: recognises the spoken digits (and their language) in an utterance.
 //!
 //! Inputs: the samples of one utterance (from the [`Segmenter`](super::segmenter::Segmenter), or a
-//! WAV file through [`Listener::listen_file`]) and a [`LanguageChoice`]; a [`VoicePack`] supplies
-//! one template per digit and language.
+//! WAV or FLAC recording through [`Listener::listen_file`]), a [`LanguageChoice`] and, when known,
+//! how many digits are spoken; a [`VoicePack`] supplies one template per digit and language.
 //! Outputs: a [`Heard`]: the digits (or `None`), the language, a confidence per word and the word
 //! times; [`level_dbfs`] measures the speech level.
 //!
@@ -12,7 +12,7 @@
 //! are buried in the templates too. MFCC features (see [`features`](super::features))
 //! normalised over the active frames of the utterance are aligned with the templates of a language
 //! by one-pass dynamic time warping over the whole utterance (connected words, with a silence state
-//! between them). Warping steps allow each word to be spoken between about half and any multiple of
+//! between them; given the number of digits, a level per word so that exactly that many are found). Warping steps allow each word to be spoken between about half and any multiple of
 //! the template's speed. With [`LanguageChoice::Auto`] each language is aligned and the one with
 //! the lowest total cost wins. Each word found is then scored alone against the ten templates of
 //! the language, and its confidence is the larger of two margins between the best template and
@@ -244,9 +244,11 @@ impl Listener {
                 (l, templates, alignment)
             })
             .min_by(|a, b| a.2.0.total_cmp(&b.2.0));
-        let Some((language, templates, (_, words))) = best else {
+        // No language fits (the words asked for cannot fit in the utterance): nothing heard.
+        let Some((language, templates, (_, found))) = best.filter(|b| b.2.0.is_finite()) else {
             return Heard::nothing();
         };
+        let words = found;
         let confidences = confidences(&frames, &words, &templates);
         let seconds = |frame: usize, end: bool| {
             let centre = frame * HOP + WINDOW / 2;
@@ -770,8 +772,9 @@ mod tests {
             (0, two[0].last + 1, 7)
         );
         assert!((cost - 2.0 * WORD_PENALTY).abs() < 1e-4, "{cost}");
-        // Five words of at least two frames each cannot fit in eight frames.
-        let (cost, none) = align(&frames, &silence, &templates, Some(5));
+        // A four-frame template takes at least three frames (at most two template frames a
+        // step): three words cannot fit in eight frames.
+        let (cost, none) = align(&frames, &silence, &templates, Some(3));
         assert!(cost.is_infinite() && none.is_empty());
     }
 
