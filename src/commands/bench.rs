@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::bench::anchor::Anchor;
 use crate::bench::listen::{ListenBenchOptions, run_listen_bench};
-use crate::bench::{OcrBenchOptions, run_ocr_bench};
+use crate::bench::{BenchError, OcrBenchOptions, run_ocr_bench};
 use crate::cli::{BenchListenArgs, BenchOcrArgs};
 use crate::error::Error;
 use crate::perception::lcd::LcdReader;
@@ -22,20 +22,11 @@ pub fn bench_ocr_command(args: &BenchOcrArgs) -> Result<i32, Error> {
         Anchor::Ssocr => !args.no_ssocr,
         Anchor::Tesseract => !args.no_tesseract,
     });
-    let bar = progress_bar("photos");
     let mut reader = LcdReader::new(options.digits);
-    let report = run_ocr_bench(&options, &mut reader, &mut |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    });
-    bar.finish_and_clear();
-    let report = report?;
-    let mut out = std::io::stdout().lock();
-    report.print(&mut out).map_err(|source| Error::Io {
-        path: "stdout".to_string(),
-        source,
+    let report = with_progress("photos", |progress| {
+        run_ocr_bench(&options, &mut reader, progress)
     })?;
-    Ok(0)
+    print_to_stdout(|out| report.print(out))
 }
 
 /// Runs `otprig bench listen` and prints its report.
@@ -46,23 +37,17 @@ pub fn bench_listen_command(args: &BenchListenArgs) -> Result<i32, Error> {
     }
     options.limit = args.limit;
     options.known_length = !args.any_length;
-    let bar = progress_bar("recordings");
-    let report = run_listen_bench(&options, &mut |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    });
-    bar.finish_and_clear();
-    let report = report?;
-    let mut out = std::io::stdout().lock();
-    report.print(&mut out).map_err(|source| Error::Io {
-        path: "stdout".to_string(),
-        source,
+    let report = with_progress("recordings", |progress| {
+        run_listen_bench(&options, progress)
     })?;
-    Ok(0)
+    print_to_stdout(|out| report.print(out))
 }
 
-/// A progress bar on stderr counting `what`.
-fn progress_bar(what: &str) -> ProgressBar {
+/// Runs a benchmark with a progress bar on stderr counting `what` (cleared when it ends).
+fn with_progress<R>(
+    what: &str,
+    run: impl FnOnce(&mut dyn FnMut(usize, usize)) -> Result<R, BenchError>,
+) -> Result<R, BenchError> {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(&format!(
@@ -71,5 +56,22 @@ fn progress_bar(what: &str) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    bar
+    let result = run(&mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    result
+}
+
+/// Prints a report on stdout; exit code 0 (a benchmark's figures are its result).
+fn print_to_stdout(
+    print: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>,
+) -> Result<i32, Error> {
+    let mut out = std::io::stdout().lock();
+    print(&mut out).map_err(|source| Error::Io {
+        path: "stdout".to_string(),
+        source,
+    })?;
+    Ok(0)
 }

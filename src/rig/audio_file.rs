@@ -49,12 +49,8 @@ pub fn read_flac(path: &Path) -> Result<Clip, WavError> {
         .map(|s| s.map(|v| v as f32 * scale))
         .collect::<Result<_, _>>()
         .map_err(|e| error(e.to_string()))?;
-    let samples = interleaved
-        .chunks(channels)
-        .map(|frame| frame.iter().sum::<f32>() / channels as f32)
-        .collect();
     Ok(Clip {
-        samples,
+        samples: mix_to_mono(&interleaved, channels),
         sample_rate: info.sample_rate,
     })
 }
@@ -82,14 +78,18 @@ pub fn read_wav(path: &Path) -> Result<Clip, WavError> {
                 .map_err(|e| error(e.to_string()))?
         }
     };
-    let samples = interleaved
-        .chunks(channels)
-        .map(|frame| frame.iter().sum::<f32>() / channels as f32)
-        .collect();
     Ok(Clip {
-        samples,
+        samples: mix_to_mono(&interleaved, channels),
         sample_rate: spec.sample_rate,
     })
+}
+
+/// The mean of each frame of `channels` interleaved samples.
+fn mix_to_mono(interleaved: &[f32], channels: usize) -> Vec<f32> {
+    interleaved
+        .chunks(channels)
+        .map(|frame| frame.iter().sum::<f32>() / channels as f32)
+        .collect()
 }
 
 /// Writes mono samples as a 16-bit WAV file.
