@@ -309,8 +309,8 @@ impl Spectra {
 }
 
 /// The late reflections of a room as the listener models them: they arrive
-/// [`Room::DELAY_FRAMES`] frames after the sound at `reflection` of its power and die away by
-/// `decay` a frame (an exponential tail, as a room's reverberation has).
+/// [`Room::DELAY_FRAMES`] frames after the sound at `reflection` of its power and keep `decay` of
+/// their power from one frame to the next (an exponential tail, as a room's reverberation has).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Room {
     /// Power of the first late reflection over that of the direct sound.

@@ -10,13 +10,14 @@
 //! utterance (the mean spectrum of its quietest frames) is added to the templates' mel spectra at
 //! the utterance's speech level before they become features, so that weak sounds buried by the
 //! room are buried in the templates too; each language's templates are tried dry and with a small
-//! room's late reflections ([`ROOMS`]), and the better fit is kept. MFCC features (see [`features`](super::features))
-//! normalised over the active frames of the utterance are aligned with the templates of a language
-//! by one-pass dynamic time warping over the whole utterance (connected words, with a silence state
-//! between them; given the number of digits, a level per word so that exactly that many are found,
-//! and silence between two of them costs extra). Warping steps allow each word to be spoken
-//! between a third and any multiple of the template's length. With [`LanguageChoice::Auto`] each language is aligned and the one with
-//! the lowest total cost wins. Each word found is then scored alone against the ten templates of
+//! room's late reflections, and the better fit is kept. MFCC features (see
+//! [`features`](super::features)) normalised over the active frames of the utterance are aligned
+//! with the templates of a language by one-pass dynamic time warping over the whole utterance
+//! (connected words, with a silence state between them; given the number of digits, a level per
+//! word so that exactly that many are found, and silence between two of them costs extra).
+//! Warping steps allow each word to be spoken between a third and any multiple of the template's
+//! length. With [`LanguageChoice::Auto`] each language is aligned and the one with the lowest
+//! total cost wins. Each word found is then scored alone against the ten templates of
 //! the language, and its confidence is the larger of two margins between the best template and
 //! the runner-up: `1 - best / second best` over the mean frame costs, and the same ratio over the
 //! frames weighted by how far apart the two templates' aligned frames are (a discriminative
@@ -56,14 +57,15 @@ pub const MIN_CONFIDENCE: f32 = 0.12;
 /// Speech this close to the background (dB, mean mel band energy of the active frames over that
 /// of the quietest frames) makes the digits unreadable: the weak consonants that tell digits
 /// apart (the /s/ of "seks" against "en") are buried, and the word that is left can match a wrong
-/// template with a good margin. The simulated room of `tests/listener.rs` gave wrong codes at 10.2 and 11.1 dB and none
-/// above.
+/// template with a good margin. The simulated room of `tests/listener.rs` gave wrong codes at
+/// 10.2 and 11.1 dB and none above.
 pub const MIN_SNR_DB: f32 = 12.0;
 /// More words than this is no code.
 pub const MAX_WORDS: usize = 16;
 /// A word whose speed differs from the utterance's median by more than this factor gets
-/// confidence 0 (it is probably two words merged or one split). Twice, because words of
-/// continuous speech vary more than that (an unstressed word is short).
+/// confidence 0 (it is probably two words merged or one split). Twice, because the words of
+/// continuous speech vary in speed by more than the 1.6 the isolated words of Core 2/2 allowed
+/// (an unstressed word is short).
 const SPEED_SPREAD: f32 = 2.0;
 /// The last word of an utterance may be this much slower again (speakers lengthen the end of a
 /// sentence).
@@ -126,10 +128,37 @@ impl Heard {
 #[derive(Debug)]
 struct Language {
     name: String,
-    /// One clean template per digit 0–9.
+    /// The ten templates as heard in each of [`ROOMS`], in that order.
+    rooms: Vec<RoomTemplates>,
+}
+
+/// The templates of one language as heard in one room.
+#[derive(Debug)]
+struct RoomTemplates {
+    /// One template per digit 0–9.
     spectra: Vec<Spectra>,
-    /// Mean band energy of the active frames of all ten templates.
+    /// Mean band energy of the active frames of all ten clean templates: the direct sound's
+    /// level, which the utterance's speech level is matched to. (The level with the room's
+    /// reflections heard one code fewer on the test set.)
     level: f32,
+}
+
+impl RoomTemplates {
+    /// The clean `spectra` as heard in `room`.
+    fn new(spectra: &[Spectra], room: Room) -> Self {
+        // The level of the ten words together, as an utterance of several digits has.
+        let (sum, n) = spectra.iter().fold((0.0_f64, 0_usize), |(sum, n), s| {
+            let active = s.active();
+            let frames = active.iter().filter(|a| **a).count();
+            (
+                sum + f64::from(s.speech_level(&active)) * frames as f64,
+                n + frames,
+            )
+        });
+        let level = if n > 0 { (sum / n as f64) as f32 } else { 0.0 };
+        let spectra = spectra.iter().map(|s| s.in_room(room)).collect();
+        Self { spectra, level }
+    }
 }
 
 /// A word found by the alignment: digit and first and last frame (inclusive).
@@ -155,24 +184,14 @@ impl Listener {
             .languages()
             .into_iter()
             .map(|name| {
-                let spectra: Vec<Spectra> = (0..10)
+                let clean: Vec<Spectra> = (0..10)
                     .map(|digit| extractor.spectra(pack.clip(&name, digit).unwrap_or(&[])))
                     .collect();
-                // The level of the ten words together, as an utterance of several digits has.
-                let (sum, n) = spectra.iter().fold((0.0_f64, 0_usize), |(sum, n), s| {
-                    let active = s.active();
-                    let frames = active.iter().filter(|a| **a).count();
-                    (
-                        sum + f64::from(s.speech_level(&active)) * frames as f64,
-                        n + frames,
-                    )
-                });
-                let level = if n > 0 { (sum / n as f64) as f32 } else { 0.0 };
-                Language {
-                    name,
-                    spectra,
-                    level,
-                }
+                let rooms = ROOMS
+                    .iter()
+                    .map(|&room| RoomTemplates::new(&clean, room))
+                    .collect();
+                Language { name, rooms }
             })
             .collect();
         Self {
@@ -181,8 +200,8 @@ impl Listener {
         }
     }
 
-    /// The normalised templates of `language` as they would sound at speech level `speech` (mean
-    /// band energy) in `background`.
+    /// The normalised templates `heard` in a room as they would sound at speech level `speech`
+    /// (mean band energy) in `background`.
     ///
     /// Why: the clean templates keep weak sounds (the /s/ of "seks", the /f/ of "five") that a
     /// quiet token in a noisy room buries under the noise; compared with clean templates, those
@@ -190,23 +209,19 @@ impl Listener {
     /// template loses its margin. Adding the same noise to the templates makes them fit again.
     fn templates(
         &self,
-        language: &Language,
+        heard: &RoomTemplates,
         background: &Background,
         speech: f32,
-        room: Room,
     ) -> Vec<Vec<Frame>> {
-        let gain = if language.level > 0.0 && speech > 0.0 {
-            speech / language.level
+        let gain = if heard.level > 0.0 && speech > 0.0 {
+            speech / heard.level
         } else {
             1.0
         };
-        let features: Vec<_> = language
+        let features: Vec<_> = heard
             .spectra
             .iter()
-            .map(|s| {
-                self.extractor
-                    .cepstra(&s.in_room(room).with_noise(gain, background))
-            })
+            .map(|s| self.extractor.cepstra(&s.with_noise(gain, background)))
             .collect();
         // Templates are normalised together, with the statistics of all ten words, as an
         // utterance of several digits is.
@@ -264,9 +279,9 @@ impl Listener {
         let snr_db = power_db(speech) - power_db(background.level());
         let best = candidates
             .into_iter()
-            .flat_map(|l| ROOMS.iter().map(move |r| (l, *r)))
-            .map(|(l, room)| {
-                let templates = self.templates(l, &background, speech, room);
+            .flat_map(|l| l.rooms.iter().map(move |heard| (l, heard)))
+            .map(|(l, heard)| {
+                let templates = self.templates(heard, &background, speech);
                 let alignment = align(&frames, &silence_cost, &templates, words);
                 (l, templates, alignment)
             })
@@ -819,6 +834,33 @@ mod tests {
         assert!(cost.is_finite() && four.len() == 4, "{cost}");
         let (cost, none) = align(&frames, &silence, &templates, Some(5));
         assert!(cost.is_infinite() && none.is_empty());
+    }
+
+    #[test]
+    fn silence_between_the_words_of_a_known_count_costs_extra() {
+        // Pause, word, pause, word, pause: the pauses cost nothing as silence and far too much
+        // as a word; only the pause between the two words pays the extra cost.
+        let templates: Vec<Vec<Frame>> = vec![[0.0; 4].map(frame).to_vec()];
+        let values = [
+            100.0, 100.0, 0.0, 0.0, 0.0, 0.0, 100.0, 100.0, 100.0, 0.0, 0.0,
+        ]
+        .into_iter()
+        .chain([0.0, 0.0, 100.0]);
+        let frames: Vec<Frame> = values.map(frame).collect();
+        let silence: Vec<f32> = frames
+            .iter()
+            .map(|f| if f[0] > 50.0 { 0.0 } else { 10.0 })
+            .collect();
+        let (cost, two) = align(&frames, &silence, &templates, Some(2));
+        assert_eq!(two.len(), 2);
+        assert_eq!((two[0].first, two[0].last), (2, 5));
+        assert_eq!((two[1].first, two[1].last), (9, 12));
+        let expected = 2.0 * WORD_PENALTY + 3.0 * INNER_SILENCE_COST;
+        assert!((cost - expected).abs() < 1e-4, "{cost} against {expected}");
+        // Without a count the pause is plain silence.
+        let (cost, free) = align(&frames, &silence, &templates, None);
+        assert_eq!(free.len(), 2);
+        assert!((cost - 2.0 * WORD_PENALTY).abs() < 1e-4, "{cost}");
     }
 
     #[test]
