@@ -458,21 +458,15 @@ fn align(
     if levels == 0 || frames.is_empty() {
         return (f32::INFINITY, Vec::new());
     }
-    let mut traces: Vec<Trace> = Vec::with_capacity(2 * frames.len() * levels);
+    // A silence state after each number of words (a free path has only the first).
+    let silences = if words.is_some() { levels + 1 } else { 1 };
+    // Each frame ends at most one word a level and one stretch of each silence.
+    let mut traces: Vec<Trace> = Vec::with_capacity(frames.len() * (levels + silences));
     let empty_rows: Vec<Vec<Cell>> = templates.iter().map(|t| vec![NO_CELL; t.len()]).collect();
     let mut rows: Vec<Vec<Vec<Cell>>> = vec![empty_rows.clone(); levels];
     let mut next = rows.clone();
-    // Entry into a word of each level at frame t (paid WORD_PENALTY); the silence state after
-    // each number of words (a free path has only the first).
-    let silences = if words.is_some() { levels + 1 } else { 1 };
-    let mut entry = vec![
-        Cell {
-            cost: f32::INFINITY,
-            start: 0,
-            prev: None,
-        };
-        levels
-    ];
+    // Entry into a word of each level at frame t (paid WORD_PENALTY).
+    let mut entry = vec![NO_CELL; levels];
     entry[0].cost = WORD_PENALTY;
     let mut silence = vec![NO_CELL; silences];
     silence[0] = Cell {
@@ -551,15 +545,18 @@ fn align(
                 (s.cost, traces.len() - 1)
             })
             .collect();
-        // What may follow frame t after `done` words (a free path: any number).
-        let best_after = |done: usize| -> Option<(f32, usize)> {
-            let word = if words.is_some() {
+        // The word that ends at frame t as the `done`-th (a free path: any word).
+        let word_after = |done: usize| -> Option<(f32, usize)> {
+            if words.is_some() {
                 done.checked_sub(1).and_then(|l| word_ends[l])
             } else {
                 word_ends[0]
-            };
+            }
+        };
+        // What may follow frame t after `done` words: that word or the silence after it.
+        let best_after = |done: usize| -> Option<(f32, usize)> {
             let quiet = silence_traces[done];
-            match word {
+            match word_after(done) {
                 Some(w) if w.0 < quiet.0 => Some(w),
                 _ => quiet.0.is_finite().then_some(quiet),
             }
@@ -584,12 +581,7 @@ fn align(
         }
         // Silence after `done` words continues, or begins where such a word ended.
         for (done, state) in silence.iter_mut().enumerate() {
-            let word = if words.is_some() {
-                done.checked_sub(1).and_then(|l| word_ends[l])
-            } else {
-                word_ends[0]
-            };
-            if let Some((cost, index)) = word
+            if let Some((cost, index)) = word_after(done)
                 && cost < state.cost
             {
                 *state = Cell {
@@ -842,11 +834,9 @@ mod tests {
         // as a word; only the pause between the two words pays the extra cost.
         let templates: Vec<Vec<Frame>> = vec![[0.0; 4].map(frame).to_vec()];
         let values = [
-            100.0, 100.0, 0.0, 0.0, 0.0, 0.0, 100.0, 100.0, 100.0, 0.0, 0.0,
-        ]
-        .into_iter()
-        .chain([0.0, 0.0, 100.0]);
-        let frames: Vec<Frame> = values.map(frame).collect();
+            100.0, 100.0, 0.0, 0.0, 0.0, 0.0, 100.0, 100.0, 100.0, 0.0, 0.0, 0.0, 0.0, 100.0,
+        ];
+        let frames: Vec<Frame> = values.map(frame).to_vec();
         let silence: Vec<f32> = frames
             .iter()
             .map(|f| if f[0] > 50.0 { 0.0 } else { 10.0 })
