@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use otprig::perception::listener::{LanguageChoice, Listener, MIN_CONFIDENCE, level_dbfs};
+use otprig::perception::listener::{LanguageChoice, Listener, MIN_CONFIDENCE};
 use otprig::perception::segmenter::{Segmenter, Utterance};
+use otprig::perception::speech_level::speech_level;
 use otprig::perception::voice_pack::VoicePack;
 use otprig::rig::AudioBlock;
 use otprig::rig::audio_file::{Clip, write_wav};
@@ -191,7 +192,7 @@ fn build(
         })
         .collect();
     // Noise against the active speech level.
-    let speech_power = 10_f32.powf(level_dbfs(&room, RATE) / 10.0);
+    let speech_power = 10_f32.powf(speech_level(&room).rms_dbfs / 10.0);
     let noise_power = speech_power * 10_f32.powf(-d.snr_db / 10.0);
     let white_share: f32 = rng.random_range(0.2..0.8);
     let (mut b0, mut b1, mut b2) = (0.0_f32, 0.0_f32, 0.0_f32);
@@ -314,7 +315,7 @@ fn degraded_codes_are_heard_exactly_or_refused() {
         let utterances = segment(&case.samples, t0);
         let heard = utterances
             .first()
-            .map(|u| listener.recognise(&u.samples, u.sample_rate, &LanguageChoice::Auto));
+            .map(|u| listener.recognise(&u.samples, u.sample_rate, &LanguageChoice::Auto, &[]));
         work_s += clock.elapsed().as_secs_f64();
         audio_s += case.samples.len() as f64 / f64::from(RATE);
         if utterances.len() != 1 {
@@ -412,11 +413,11 @@ fn two_codes_apart_are_two_utterances_and_pauses_do_not_split_a_code() {
                 "seed {seed} code {i}: start off by {error:.1} ms"
             );
             assert!(u.end > u.start && u.sample_rate == RATE);
-            let heard = listener.recognise(&u.samples, u.sample_rate, &LanguageChoice::Auto);
+            let heard = listener.recognise(&u.samples, u.sample_rate, &LanguageChoice::Auto, &[]);
             assert_eq!(
                 heard.digits.as_deref(),
                 Some(codes[i].as_str()),
-                "seed {seed}"
+                "seed {seed}: {heard:?}"
             );
         }
     }

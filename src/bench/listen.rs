@@ -127,7 +127,12 @@ pub fn run_listen_bench(
         })?;
         let started = Instant::now();
         let words = options.known_length.then_some(clip.code.len());
-        let heard = listener.listen_clip(&audio, &LanguageChoice::Auto, words);
+        let heard = listener
+            .listen_clip(&audio, &LanguageChoice::Auto, words)
+            .map_err(|e| BenchError::Voice {
+                path: clip.path.clone(),
+                message: e.to_string(),
+            })?;
         let seconds = started.elapsed().as_secs_f64();
         clips.push(HeardClip {
             audio_seconds: audio.samples.len() as f64 / f64::from(audio.sample_rate.max(1)),

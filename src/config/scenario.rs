@@ -50,20 +50,26 @@ pub enum Quantity {
     ReleaseToOff,
     /// From the last key release to the start of the speech it caused (s).
     SpeechLatency,
-    /// Level of the last utterance (dBFS; relative: dB change from the previous one).
+    /// Level of the last utterance: RMS of its speech frames (dBFS; relative: dB change from
+    /// the previous one).
     SpeechLevel,
+    /// EBU R128 integrated loudness of the last utterance (LUFS; relative: LU change from the
+    /// previous one).
+    SpeechLoudness,
     /// Duration of the last utterance (s; relative: ratio to the previous one).
     SpeechDuration,
-    /// Digits per second of the last utterance (relative: ratio to the previous one).
+    /// Digits per second of the last utterance, from the listener's word boundaries (relative:
+    /// ratio to the previous one).
     DigitRate,
 }
 
 impl Quantity {
-    const ALL: [(&'static str, Quantity); 6] = [
+    const ALL: [(&'static str, Quantity); 7] = [
         ("press_to_display", Quantity::PressToDisplay),
         ("release_to_off", Quantity::ReleaseToOff),
         ("speech_latency", Quantity::SpeechLatency),
         ("speech_level", Quantity::SpeechLevel),
+        ("speech_loudness", Quantity::SpeechLoudness),
         ("speech_duration", Quantity::SpeechDuration),
         ("digit_rate", Quantity::DigitRate),
     ];
@@ -81,6 +87,8 @@ impl Quantity {
         match (self, relative) {
             (Quantity::SpeechLevel, false) => "dBFS",
             (Quantity::SpeechLevel, true) => "dB",
+            (Quantity::SpeechLoudness, false) => "LUFS",
+            (Quantity::SpeechLoudness, true) => "LU",
             (Quantity::DigitRate, false) => "digits/s",
             (Quantity::SpeechDuration | Quantity::DigitRate, true) => "ratio",
             _ => "s",
@@ -96,7 +104,10 @@ impl Quantity {
     pub fn can_be_relative(self) -> bool {
         matches!(
             self,
-            Quantity::SpeechLevel | Quantity::SpeechDuration | Quantity::DigitRate
+            Quantity::SpeechLevel
+                | Quantity::SpeechLoudness
+                | Quantity::SpeechDuration
+                | Quantity::DigitRate
         )
     }
 }

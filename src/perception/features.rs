@@ -1,6 +1,6 @@
 //! Speech features: turns 16 kHz mono samples into normalised cepstral frames for the listener.
 //!
-//! Inputs: samples in [-1, 1] at [`SAMPLE_RATE`] (use [`resample_linear`] first for other rates).
+//! Inputs: samples in [-1, 1] at [`SAMPLE_RATE`] (use [`to_listener_rate`](super::capture::to_listener_rate) first for other rates).
 //! Outputs: [`Features`], one row per frame: 13 MFCCs (c0..c12) of a log-mel filterbank plus their
 //! deltas ([`DIMS`] values), and the frame's energy in dBFS.
 //!
@@ -486,25 +486,6 @@ pub fn distance(a: &Frame, b: &Frame) -> f32 {
     (sum + DELTA_WEIGHT * DELTA_WEIGHT * delta_sum).sqrt()
 }
 
-/// Linear-interpolation resampling from `from` to `to` samples per second.
-pub fn resample_linear(samples: &[f32], from: u32, to: u32) -> Vec<f32> {
-    if from == to || from == 0 || to == 0 || samples.is_empty() {
-        return samples.to_vec();
-    }
-    let len = (samples.len() as u64 * u64::from(to) / u64::from(from)) as usize;
-    let step = f64::from(from) / f64::from(to);
-    (0..len)
-        .map(|i| {
-            let x = i as f64 * step;
-            let k = x.floor() as usize;
-            let frac = (x - k as f64) as f32;
-            let a = samples[k.min(samples.len() - 1)];
-            let b = samples[(k + 1).min(samples.len() - 1)];
-            a + (b - a) * frac
-        })
-        .collect()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -573,14 +554,6 @@ mod tests {
         e.extend(vec![-20.0; 10]);
         let a = active_frames(&e);
         assert_eq!(a.iter().filter(|x| **x).count(), 10);
-    }
-
-    #[test]
-    fn resampling_keeps_duration_and_shape() {
-        let x: Vec<f32> = (0..800).map(|n| n as f32).collect();
-        let y = resample_linear(&x, 8_000, 16_000);
-        assert_eq!(y.len(), 1600);
-        assert!((y[3] - 1.5).abs() < 1e-6);
     }
 
     #[test]

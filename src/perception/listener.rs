@@ -4,7 +4,7 @@
 //! WAV or FLAC recording through [`Listener::listen_file`]), a [`LanguageChoice`] and, when known,
 //! how many digits are spoken; a [`VoicePack`] supplies one template per digit and language.
 //! Outputs: a [`Heard`]: the digits (or `None`), the language, a confidence per word and the word
-//! times; [`level_dbfs`] measures the speech level.
+//! times ([`speech_level`](super::speech_level) measures how loud it is).
 //!
 //! How it recognises (v1, template matching, noise- and room-compensated): the background of the
 //! utterance (the mean spectrum of its quietest frames) is added to the templates' mel spectra at
@@ -35,13 +35,15 @@
 //!   10 ms frame of a word minus 5 ms to the centre of its last frame plus 5 ms.
 
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use tokio::time::Instant;
 
+use super::capture::to_listener_rate;
 use super::features::{
     Background, FeatureExtractor, Frame, HOP, Normaliser, Room, SAMPLE_RATE, Spectra, WINDOW,
-    active_frames, distance, frame_count, normalise, power_db, resample_linear,
+    active_frames, distance, normalise, power_db,
 };
 use super::segmenter::Segmenter;
 use super::voice_pack::{ListenError, VoicePack};
@@ -80,6 +82,10 @@ const WORD_PENALTY: f32 = 4.0;
 /// consonant (the /s/ of "seks"), free silence lets the alignment hand it to the background and
 /// fit a shorter word ("en") to the rest.
 const INNER_SILENCE_COST: f32 = 1.0;
+/// Only the first this many frames of a pause between words pay [`INNER_SILENCE_COST`]: a
+/// consonant handed to the background is short, while a token that reads digit by digit may
+/// pause for a quarter of a second between them.
+const INNER_SILENCE_FRAMES: usize = 8;
 /// Most template frames one frame of speech may advance: words may be spoken up to this many
 /// times faster than their template. Three, because a fast token runs words together at more
 /// than twice the pace of the clips it was enrolled from (espeak-ng at 1.4x speaks a word of a
@@ -243,26 +249,60 @@ impl Listener {
             .collect()
     }
 
-    /// The digits spoken in `samples` (one utterance, at any rate), however many.
-    pub fn recognise(&self, samples: &[f32], sample_rate: u32, language: &LanguageChoice) -> Heard {
-        self.recognise_words(samples, sample_rate, language, None)
-    }
-
-    /// The digits spoken in `samples` (one utterance, at any rate); with `words`, exactly that
-    /// many are looked for (a code of known length).
-    pub fn recognise_words(
+    /// The digits spoken in `samples` (one utterance, at any rate), one of `lengths` many (what
+    /// the token may say: its code's digits, its serial number's) or, when `lengths` is empty,
+    /// however many. Each length is aligned and the lowest cost wins, as a language does.
+    pub fn recognise(
         &self,
         samples: &[f32],
         sample_rate: u32,
         language: &LanguageChoice,
-        words: Option<usize>,
+        lengths: &[usize],
     ) -> Heard {
-        let samples = resample_linear(samples, sample_rate, SAMPLE_RATE);
+        if lengths.is_empty() {
+            return self
+                .recognise_counts(samples, sample_rate, language, &[None])
+                .0;
+        }
+        let counts: Vec<Option<usize>> = lengths.iter().copied().map(Some).collect();
+        let (heard, aligned) = self.recognise_counts(samples, sample_rate, language, &counts);
+        if heard.digits.is_some() {
+            return heard;
+        }
+        // Refused at the lengths the token may say. When any count is confident of the same
+        // digits, the refusal was the speed check of a word stretched over a pause (a token
+        // reading digit by digit) and the two alignments agree. A confident code of another
+        // length is not taken: in noise it is mostly a digit lost (four such wrong codes in the
+        // test set against none kept), so a token saying too few digits is heard as
+        // unrecognised speech, with its clip.
+        let (free, _) = self.recognise_counts(samples, sample_rate, language, &[None]);
+        match &free.digits {
+            Some(digits) if *digits == aligned => free,
+            _ => heard,
+        }
+    }
+
+    /// Aligns each language, room and word count (`None`: any number) and keeps the best; also
+    /// gives the digits that alignment found, confident or not.
+    fn recognise_counts(
+        &self,
+        samples: &[f32],
+        sample_rate: u32,
+        language: &LanguageChoice,
+        counts: &[Option<usize>],
+    ) -> (Heard, String) {
+        let samples = match to_listener_rate(samples, sample_rate) {
+            Ok(samples) => samples,
+            Err(e) => {
+                tracing::error!("listener: {e}");
+                return (Heard::nothing(), String::new());
+            }
+        };
         let spectra = self.extractor.spectra(&samples);
         let features = self.extractor.cepstra(&spectra);
         let active = active_frames(&features.energy_db);
         if features.frames.len() < 10 || !active.iter().any(|a| *a) {
-            return Heard::nothing();
+            return (Heard::nothing(), String::new());
         }
         let mut frames = features.frames;
         normalise(&mut frames, &active);
@@ -277,18 +317,21 @@ impl Listener {
         let background = spectra.background(BACKGROUND_SHARE);
         let speech = (spectra.speech_level(&active) - background.level()).max(0.0);
         let snr_db = power_db(speech) - power_db(background.level());
+        let (frames_seen, silence_seen) = (&frames, &silence_cost);
         let best = candidates
             .into_iter()
             .flat_map(|l| l.rooms.iter().map(move |heard| (l, heard)))
-            .map(|(l, heard)| {
-                let templates = self.templates(heard, &background, speech);
-                let alignment = align(&frames, &silence_cost, &templates, words);
-                (l, templates, alignment)
+            .flat_map(|(l, heard)| {
+                let templates = Rc::new(self.templates(heard, &background, speech));
+                counts.iter().map(move |&count| {
+                    let alignment = align(frames_seen, silence_seen, &templates, count);
+                    (l, templates.clone(), alignment)
+                })
             })
             .min_by(|a, b| a.2.0.total_cmp(&b.2.0));
         // No language fits (the words asked for cannot fit in the utterance): nothing heard.
         let Some((language, templates, (_, found))) = best.filter(|b| b.2.0.is_finite()) else {
-            return Heard::nothing();
+            return (Heard::nothing(), String::new());
         };
         let words = found;
         let confidences = confidences(&frames, &words, &templates);
@@ -303,14 +346,13 @@ impl Listener {
         };
         let plausible = (1..=MAX_WORDS).contains(&words.len());
         let audible = snr_db >= MIN_SNR_DB;
+        let aligned: String = words
+            .iter()
+            .map(|w| char::from(b'0' + w.digit as u8))
+            .collect();
         let digits = (plausible && audible && confidences.iter().all(|&c| c >= MIN_CONFIDENCE))
-            .then(|| {
-                words
-                    .iter()
-                    .map(|w| char::from(b'0' + w.digit as u8))
-                    .collect()
-            });
-        Heard {
+            .then(|| aligned.clone());
+        let heard = Heard {
             digits,
             language: Some(language.name.clone()),
             confidences,
@@ -318,7 +360,8 @@ impl Listener {
                 .iter()
                 .map(|w| (seconds(w.first, false), seconds(w.last, true)))
                 .collect(),
-        }
+        };
+        (heard, aligned)
     }
 
     /// Reads a recording (WAV or FLAC) and hears it as [`Listener::listen_clip`] does.
@@ -328,7 +371,7 @@ impl Listener {
         language: &LanguageChoice,
         words: Option<usize>,
     ) -> Result<Heard, ListenError> {
-        Ok(self.listen_clip(&read_audio(path)?, language, words))
+        self.listen_clip(&read_audio(path)?, language, words)
     }
 
     /// Finds the speech in a recording and recognises it; word times count from the start of the
@@ -339,8 +382,11 @@ impl Listener {
         clip: &Clip,
         language: &LanguageChoice,
         words: Option<usize>,
-    ) -> Heard {
-        let samples = resample_linear(&clip.samples, clip.sample_rate, SAMPLE_RATE);
+    ) -> Result<Heard, ListenError> {
+        let samples =
+            to_listener_rate(&clip.samples, clip.sample_rate).map_err(|e| ListenError::Audio {
+                message: e.to_string(),
+            })?;
         let t0 = Instant::now();
         let mut segmenter = Segmenter::new(SAMPLE_RATE);
         let block = (SAMPLE_RATE / 50) as usize;
@@ -356,7 +402,7 @@ impl Listener {
         }
         utterances.extend(segmenter.flush());
         let (Some(first), Some(last)) = (utterances.first(), utterances.last()) else {
-            return Heard::nothing();
+            return Ok(Heard::nothing());
         };
         let pad = super::segmenter::PADDING.as_secs_f64();
         let index = |t: Instant, shift: f64| {
@@ -365,41 +411,15 @@ impl Listener {
         };
         let from = index(first.start, -pad);
         let to = index(last.end, pad).max(from);
-        let mut heard = self.recognise_words(&samples[from..to], SAMPLE_RATE, language, words);
+        let lengths: Vec<usize> = words.into_iter().collect();
+        let mut heard = self.recognise(&samples[from..to], SAMPLE_RATE, language, &lengths);
         let offset = from as f32 / SAMPLE_RATE as f32;
         for word in &mut heard.words {
             word.0 += offset;
             word.1 += offset;
         }
-        heard
+        Ok(heard)
     }
-}
-
-/// The speech level of `samples` in dBFS: the RMS over the active 25 ms frames (those within 30 dB
-/// of the loudest frame and 6 dB above the background), where a full-scale square wave is 0 dBFS
-/// (a full-scale sine -3 dBFS). -120 for silence.
-pub fn level_dbfs(samples: &[f32], sample_rate: u32) -> f32 {
-    let samples = resample_linear(samples, sample_rate, SAMPLE_RATE);
-    let count = frame_count(samples.len());
-    let powers: Vec<f32> = (0..count)
-        .map(|t| {
-            let frame = &samples[t * HOP..(t * HOP + WINDOW).min(samples.len())];
-            frame.iter().map(|s| s * s).sum::<f32>() / frame.len().max(1) as f32
-        })
-        .collect();
-    let energy: Vec<f32> = powers.iter().map(|&p| power_db(p)).collect();
-    let active = active_frames(&energy);
-    let (sum, n) = powers
-        .iter()
-        .zip(&active)
-        .filter(|(_, a)| **a)
-        .fold((0.0_f64, 0_usize), |(s, n), (p, _)| {
-            (s + f64::from(*p), n + 1)
-        });
-    if n == 0 {
-        return -120.0;
-    }
-    power_db((sum / n as f64) as f32)
 }
 
 /// The mean feature frame of the quietest fifth of the utterance: what silence looks like in it.
@@ -591,7 +611,13 @@ fn align(
                 };
             }
             let inner = words.is_some() && done > 0 && done + 1 < silences;
-            state.cost += silence_cost[t + 1] + if inner { INNER_SILENCE_COST } else { 0.0 };
+            let short = t + 1 - state.start < INNER_SILENCE_FRAMES;
+            state.cost += silence_cost[t + 1]
+                + if inner && short {
+                    INNER_SILENCE_COST
+                } else {
+                    0.0
+                };
         }
     }
     (f32::INFINITY, Vec::new())
@@ -758,8 +784,12 @@ mod tests {
     fn clean_codes_are_heard_in_both_languages() {
         let (listener, pack) = listener();
         for (language, code) in [("en", "0123456789"), ("da", "9876543210"), ("da", "441")] {
-            let heard =
-                listener.recognise(&speak(&pack, language, code), 16_000, &LanguageChoice::Auto);
+            let heard = listener.recognise(
+                &speak(&pack, language, code),
+                16_000,
+                &LanguageChoice::Auto,
+                &[],
+            );
             assert_eq!(heard.digits.as_deref(), Some(code), "{heard:?}");
             assert_eq!(heard.language.as_deref(), Some(language));
             assert_eq!(heard.words.len(), code.len());
@@ -767,10 +797,30 @@ mod tests {
     }
 
     #[test]
+    fn only_the_token_lengths_are_heard() {
+        let (listener, pack) = listener();
+        let lengths = [6, 10];
+        let five = speak(&pack, "da", "12345");
+        let heard = listener.recognise(&five, 16_000, &LanguageChoice::Auto, &lengths);
+        assert_eq!(heard.digits, None, "{heard:?}");
+        let heard = listener.recognise(&five, 16_000, &LanguageChoice::Auto, &[]);
+        assert_eq!(heard.digits.as_deref(), Some("12345"), "{heard:?}");
+        for code in ["482913", "4711093582"] {
+            let heard = listener.recognise(
+                &speak(&pack, "da", code),
+                16_000,
+                &LanguageChoice::Auto,
+                &lengths,
+            );
+            assert_eq!(heard.digits.as_deref(), Some(code), "{heard:?}");
+        }
+    }
+
+    #[test]
     fn a_fixed_language_is_used_and_times_are_in_seconds() {
         let (listener, pack) = listener();
         let x = speak(&pack, "en", "7");
-        let heard = listener.recognise(&x, 16_000, &LanguageChoice::Fixed("en".into()));
+        let heard = listener.recognise(&x, 16_000, &LanguageChoice::Fixed("en".into()), &[]);
         assert_eq!(heard.digits.as_deref(), Some("7"));
         let (start, end) = heard.words[0];
         let truth_end = (1600 + pack.clip("en", 7).unwrap().len()) as f32 / 16_000.0;
@@ -783,11 +833,11 @@ mod tests {
     #[test]
     fn silence_and_noise_are_not_digits() {
         let (listener, _) = listener();
-        let heard = listener.recognise(&vec![0.0; 16_000], 16_000, &LanguageChoice::Auto);
+        let heard = listener.recognise(&vec![0.0; 16_000], 16_000, &LanguageChoice::Auto, &[]);
         assert_eq!(heard.digits, None);
         assert!(
             listener
-                .recognise(&[], 16_000, &LanguageChoice::Auto)
+                .recognise(&[], 16_000, &LanguageChoice::Auto, &[])
                 .digits
                 .is_none()
         );
@@ -887,15 +937,5 @@ mod tests {
         // The other way round the weighted frames speak against the winner.
         let against = discriminative_confidence(&heard, (&nine, &nine_path), (&five, &five_path));
         assert!(against < 0.0, "{against}");
-    }
-
-    #[test]
-    fn the_level_is_the_rms_of_the_speech() {
-        let mut x = vec![0.0; 8000];
-        x.extend((0..16_000).map(|n| 0.5 * (n as f32 * 0.3).sin()));
-        x.extend(vec![0.0; 8000]);
-        let level = level_dbfs(&x, 16_000);
-        assert!((level + 9.03).abs() < 0.3, "{level}");
-        assert_eq!(level_dbfs(&[], 16_000), -120.0);
     }
 }

@@ -3,9 +3,11 @@
 //! level and timing (the speech listener). Never imports the simulator: it sees only pixels and
 //! samples with capture times.
 
+pub mod capture;
 pub mod features;
 pub mod lcd;
 pub mod listener;
 pub mod observation;
 pub mod segmenter;
+pub mod speech_level;
 pub mod voice_pack;

@@ -220,8 +220,8 @@ pub struct SpeechEvent {
     pub end: Instant,
     /// What was recognised.
     pub heard: super::listener::Heard,
-    /// RMS level of the speech frames, dBFS.
-    pub level_dbfs: f32,
+    /// How loud it was (RMS of the speech frames, R128 loudness).
+    pub level: super::speech_level::SpeechLevel,
     /// The samples (with a little padding), kept as evidence.
     pub clip: std::sync::Arc<Vec<f32>>,
     /// Their rate.
@@ -234,10 +234,12 @@ impl SpeechEvent {
         (self.end - self.start).as_secs_f64()
     }
 
-    /// Digits per second, when digits were recognised.
+    /// Digits per second, from the listener's word boundaries: the words found over the time
+    /// from the start of the first to the end of the last (the pauses between words count, the
+    /// silence around them does not). `None` when no words were found.
     pub fn digit_rate(&self) -> Option<f64> {
-        let digits = self.heard.digits.as_ref()?;
-        let duration = self.duration_s();
-        (duration > 0.0).then(|| digits.len() as f64 / duration)
+        let (first, last) = (self.heard.words.first()?, self.heard.words.last()?);
+        let span = f64::from(last.1 - first.0);
+        (span > 0.0).then(|| self.heard.words.len() as f64 / span)
     }
 }

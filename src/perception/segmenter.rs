@@ -1,7 +1,7 @@
 //! Segmenter: streaming voice-activity detection that cuts the microphone stream into utterances.
 //!
-//! Inputs: [`AudioBlock`]s in capture order (about 20 ms each; blocks at another rate than the
-//! segmenter's are resampled linearly; a dropped block simply leaves its time out).
+//! Inputs: [`AudioBlock`]s in capture order at the segmenter's rate (about 20 ms each; the
+//! [`capture`](super::capture) resamples the microphone's and fills dropped blocks with silence).
 //! Outputs: [`Utterance`]s, each a stretch of speech with its start and end on the rig's clock and
 //! its samples.
 //!
@@ -30,7 +30,7 @@ use tokio::time::Instant;
 
 use crate::rig::AudioBlock;
 
-use super::features::{power_db, resample_linear};
+use super::features::power_db;
 
 /// Silence that ends an utterance.
 pub const END_SILENCE: Duration = Duration::from_millis(600);
@@ -177,15 +177,17 @@ impl Segmenter {
         (duration.as_secs_f64() * f64::from(sample_rate)).round() as u64
     }
 
-    /// Feeds the next block; returns the utterances that ended in it (usually none).
+    /// Feeds the next block, at the segmenter's rate (the [`capture`](super::capture) brings the
+    /// microphone's blocks to it); returns the utterances that ended in it (usually none).
+    ///
+    /// # Panics
+    /// When the block is at another rate: a wiring fault, not a condition of the audio.
     pub fn push(&mut self, block: &AudioBlock) -> Vec<Utterance> {
-        let resampled;
-        let samples: &[f32] = if block.sample_rate == self.sample_rate {
-            &block.samples
-        } else {
-            resampled = resample_linear(&block.samples, block.sample_rate, self.sample_rate);
-            &resampled
-        };
+        assert_eq!(
+            block.sample_rate, self.sample_rate,
+            "segmenter: blocks must come through the capture, at the segmenter's rate"
+        );
+        let samples: &[f32] = &block.samples;
         self.anchors.push_back(Anchor {
             first: self.total,
             captured_at: block.captured_at,

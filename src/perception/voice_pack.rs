@@ -13,7 +13,8 @@ use std::path::Path;
 
 use crate::rig::audio_file::{WavError, read_wav};
 
-use super::features::{SAMPLE_RATE, resample_linear};
+use super::capture::to_listener_rate;
+use super::features::SAMPLE_RATE;
 
 /// Why a voice pack or a recording could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,12 @@ pub enum ListenError {
     EmptyClip {
         /// The file.
         path: String,
+    },
+    /// Audio that cannot be brought to the listener's rate.
+    #[error("{message}")]
+    Audio {
+        /// What went wrong, naming the file where there is one.
+        message: String,
     },
     /// A WAV file could not be read (the message names it).
     #[error(transparent)]
@@ -83,11 +90,12 @@ impl VoicePack {
                         path: path.display().to_string(),
                     });
                 }
-                digits.push(resample_linear(
-                    &clip.samples,
-                    clip.sample_rate,
-                    SAMPLE_RATE,
-                ));
+                let samples = to_listener_rate(&clip.samples, clip.sample_rate).map_err(|e| {
+                    ListenError::Audio {
+                        message: format!("voice pack clip {}: {e}", path.display()),
+                    }
+                })?;
+                digits.push(samples.into_owned());
             }
             clips.insert(language, digits);
         }

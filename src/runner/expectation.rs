@@ -471,6 +471,7 @@ impl Context {
             Quantity::ReleaseToOff => self.time_off(quantity.name(), within, min, max).await,
             Quantity::SpeechLatency
             | Quantity::SpeechLevel
+            | Quantity::SpeechLoudness
             | Quantity::SpeechDuration
             | Quantity::DigitRate => {
                 self.measure_speech(quantity, min, max, within, relative)

@@ -70,7 +70,7 @@ impl Context {
             return StepResult::error(format!(
                 "listener: speech at {at:.3} s ({:.2} s, {:.1} dBFS) was heard but not recognised",
                 event.duration_s(),
-                event.level_dbfs
+                event.level.rms_dbfs
             ))
             .with_clip(&event, "unrecognised speech");
         };
@@ -267,7 +267,8 @@ impl Context {
         };
         let value_of = |e: &SpeechEvent| -> Option<f64> {
             match quantity {
-                Quantity::SpeechLevel => Some(f64::from(e.level_dbfs)),
+                Quantity::SpeechLevel => Some(f64::from(e.level.rms_dbfs)),
+                Quantity::SpeechLoudness => e.level.loudness_lufs.map(f64::from),
                 Quantity::SpeechDuration => Some(e.duration_s()),
                 Quantity::DigitRate => e.digit_rate(),
                 _ => None,
@@ -295,15 +296,16 @@ impl Context {
             };
             let (now_value, then_value) = (value_of(&event), value_of(&before));
             let value = match (quantity, now_value, then_value) {
-                (Quantity::SpeechLevel, Some(a), Some(b)) => Some(a - b),
+                (Quantity::SpeechLevel | Quantity::SpeechLoudness, Some(a), Some(b)) => Some(a - b),
                 (_, Some(a), Some(b)) if b > 0.0 => Some(a / b),
                 _ => None,
             };
-            let uncertainty = if quantity == Quantity::SpeechLevel {
-                1.0
-            } else {
-                0.05
-            };
+            let uncertainty =
+                if matches!(quantity, Quantity::SpeechLevel | Quantity::SpeechLoudness) {
+                    1.0
+                } else {
+                    0.05
+                };
             (
                 value,
                 uncertainty,
@@ -314,19 +316,26 @@ impl Context {
             )
         } else {
             let uncertainty = match quantity {
-                Quantity::SpeechLevel => 0.5,
+                Quantity::SpeechLevel | Quantity::SpeechLoudness => 0.5,
                 Quantity::SpeechDuration => 2.0 * block,
                 _ => 0.05 * value_of(&event).unwrap_or(0.0),
             };
             (value_of(&event), uncertainty, String::new())
         };
         let Some(value) = value else {
+            let why = match quantity {
+                Quantity::SpeechLoudness => {
+                    "has no R128 loudness (silent, or shorter than one 400 ms gating block)"
+                }
+                Quantity::DigitRate => "has no words the listener could find",
+                _ => "was not recognised",
+            };
             return StepResult::error(format!(
-                "{}: the utterance at {:.3} s was not recognised, so it cannot be measured",
+                "{}: the utterance at {:.3} s {why}, so it cannot be measured",
                 quantity.name(),
                 self.device_s(event.start)
             ))
-            .with_clip(&event, "unrecognised speech");
+            .with_clip(&event, "utterance not measured");
         };
         let unit = quantity.unit(relative);
         StepResult::pass_with(format!("{} = {value:.3} {unit} {what}", quantity.name()))

@@ -21,6 +21,8 @@ use super::timeline::Timeline;
 use crate::config::scenario::{OffExpectation, Says, Scenario, Shows, Step, StepAction};
 use crate::config::token::TokenProfile;
 use crate::oracle::Oracle;
+use crate::perception::capture::AudioCapture;
+use crate::perception::features::SAMPLE_RATE;
 use crate::perception::lcd::LcdReader;
 use crate::perception::listener::{LanguageChoice, Listener};
 use crate::perception::observation::DisplayTracker;
@@ -149,6 +151,7 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
     let has_microphone = match (microphone, listener) {
         (Some(microphone), Some((listener, language))) => {
             let name = microphone.id().to_string();
+            let microphone_id = microphone.id().clone();
             let (blocks_tx, blocks_rx) = mpsc::channel(256);
             let dropped = Arc::new(AtomicU64::new(0));
             let sample_rate_task = MicrophoneTask {
@@ -164,7 +167,9 @@ pub async fn run_scenario(run: ScenarioRun<'_>) -> ScenarioRecord {
                 sample_rate_task.run(sources.clone()),
             );
             let listen = ListenerTask {
-                segmenter: Segmenter::new(16_000),
+                capture: AudioCapture::new(timeline.audio_ring()),
+                segmenter: Segmenter::new(SAMPLE_RATE),
+                microphone: microphone_id,
                 listener,
                 language,
                 blocks: blocks_rx,

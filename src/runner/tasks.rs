@@ -13,11 +13,13 @@ use tracing::Instrument;
 
 use super::record::FrameCounts;
 use super::timeline::Timeline;
+use crate::perception::capture::AudioCapture;
 use crate::perception::lcd::LcdReader;
-use crate::perception::listener::{LanguageChoice, Listener, level_dbfs};
+use crate::perception::listener::{LanguageChoice, Listener};
 use crate::perception::observation::{DisplayTracker, SpeechEvent};
 use crate::perception::segmenter::Segmenter;
-use crate::rig::{AudioBlock, Camera, Console, Frame, Microphone, RigError};
+use crate::perception::speech_level::speech_level;
+use crate::rig::{AudioBlock, Camera, Console, DeviceId, Frame, Microphone, RigError};
 
 /// Spawns a task under `tracker`, in a span naming its stage and device; an error it returns
 /// is written to the timeline, where expectations turn it into an Error outcome.
@@ -190,8 +192,16 @@ impl MicrophoneTask {
     }
 }
 
-/// Finds utterances in the audio and recognises them.
+/// How many digits the listener looks for in the rig: any number, for now. Aligned to the
+/// token's lengths (its code's, its serial number's), the listener heard a wrong code in the
+/// simulator's digit-by-digit reading at 1.4x: a short word stretched over the pause after it
+/// fits a long one.
+const ANY_LENGTH: &[usize] = &[];
+
+/// Brings the audio to the listener's rate, finds utterances in it and recognises them.
 pub struct ListenerTask {
+    /// Resampling and the ring buffer of recent audio (the timeline's).
+    pub capture: AudioCapture,
     /// Voice activity detection.
     pub segmenter: Segmenter,
     /// The recogniser.
@@ -204,6 +214,8 @@ pub struct ListenerTask {
     pub timeline: Timeline,
     /// Blocks dropped upstream.
     pub dropped: Arc<AtomicU64>,
+    /// The microphone, for errors.
+    pub microphone: DeviceId,
 }
 
 impl ListenerTask {
@@ -216,6 +228,17 @@ impl ListenerTask {
                 () = cancel.cancelled() => return Ok(()),
                 block = self.blocks.recv() => {
                     let Some(block) = block else { return Ok(()) };
+                    let block = match self.capture.push(&block) {
+                        Ok(Some(block)) => block,
+                        // The resampler is filling its first chunk.
+                        Ok(None) => continue,
+                        Err(e) => {
+                            return Err(RigError::Device {
+                                device: self.microphone.clone(),
+                                message: e.to_string(),
+                            });
+                        }
+                    };
                     let end = block.captured_at + block.duration();
                     // Speech before a key release and speech after it are different
                     // observations (the key may have cut a reading and started another): an
@@ -230,13 +253,13 @@ impl ListenerTask {
                     }
                     utterances.extend(self.segmenter.push(&block));
                     for utterance in utterances {
-                        let heard = self.listener.recognise(&utterance.samples, utterance.sample_rate, &self.language);
-                        let level_dbfs = level_dbfs(&utterance.samples, utterance.sample_rate);
+                        let heard = self.listener.recognise(&utterance.samples, utterance.sample_rate, &self.language, ANY_LENGTH);
+                        let level = speech_level(&utterance.samples);
                         self.timeline.push_speech(SpeechEvent {
                             start: utterance.start,
                             end: utterance.end,
                             heard,
-                            level_dbfs,
+                            level,
                             clip: Arc::new(utterance.samples),
                             sample_rate: utterance.sample_rate,
                         });

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::journal::Journal;
 use super::record::FrameCounts;
+use crate::perception::capture::{AudioRing, AudioSpan};
 use crate::perception::lcd::LcdReading;
 use crate::perception::observation::{DisplayEvent, SpeechEvent};
 use crate::rig::LogLine;
@@ -83,6 +84,8 @@ pub struct Timeline {
     entries: Arc<Mutex<Entries>>,
     version: Arc<watch::Sender<u64>>,
     journal: Journal,
+    /// The microphone's recent audio at the listener's rate, filled by the listener task.
+    audio: Arc<Mutex<AudioRing>>,
 }
 
 impl Timeline {
@@ -94,7 +97,21 @@ impl Timeline {
             entries: Arc::new(Mutex::new(Entries::default())),
             version: Arc::new(version),
             journal,
+            audio: Arc::new(Mutex::new(AudioRing::default())),
         }
+    }
+
+    /// The ring the listener task captures audio into.
+    pub fn audio_ring(&self) -> Arc<Mutex<AudioRing>> {
+        self.audio.clone()
+    }
+
+    /// The audio captured in `[from, to)`, as far as it is still kept (`None`: none of it).
+    pub fn audio_span(&self, from: Instant, to: Instant) -> Option<AudioSpan> {
+        self.audio
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .span(from, to)
     }
 
     /// Device seconds since the run started.
@@ -178,7 +195,9 @@ impl Timeline {
                 "digits": event.heard.digits,
                 "language": event.heard.language,
                 "confidences": event.heard.confidences,
-                "level_dbfs": (event.level_dbfs * 10.0).round() / 10.0,
+                "level_dbfs": (event.level.rms_dbfs * 10.0).round() / 10.0,
+                "loudness_lufs": event.level.loudness_lufs.map(|l| (l * 10.0).round() / 10.0),
+                "words": event.heard.words.len(),
                 "duration_s": super::journal::round_ms(event.duration_s()),
             }),
         );
