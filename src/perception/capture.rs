@@ -379,8 +379,8 @@ impl AudioCapture {
             && block.captured_at > expected
         {
             let missing = ((block.captured_at - expected).as_secs_f64() * f64::from(rate)).round();
-            // Less than a millisecond is the clocks' jitter, not a lost block.
-            if missing >= f64::from(rate) / 1000.0 {
+            // Less than half a block is the jitter of capture timestamps, not a lost block.
+            if missing >= block.samples.len() as f64 / 2.0 {
                 let start = (self.input_total as f64 * ratio).round() as u64;
                 input.resize(missing as usize, 0.0);
                 let end = ((self.input_total + missing as u64) as f64 * ratio).round() as u64;
@@ -564,6 +564,25 @@ mod tests {
         assert_eq!(span.gaps, Duration::from_millis(20));
         assert!(span.samples[160..480].iter().all(|&s| s == 0.0));
         assert_eq!(ring.span(ms(40), ms(60)).unwrap().gaps, Duration::ZERO);
+    }
+
+    #[test]
+    fn timestamp_jitter_is_no_gap() {
+        let mut capture = capture();
+        let t0 = Instant::now();
+        capture.push(&block(0, t0, 16_000, vec![0.5; 320])).unwrap();
+        // 3 ms late: the capture clock's jitter; the block is not dropped.
+        let out = capture
+            .push(&block(
+                1,
+                t0 + Duration::from_millis(23),
+                16_000,
+                vec![0.5; 320],
+            ))
+            .unwrap()
+            .unwrap();
+        assert_eq!(out.samples.len(), 320);
+        assert_eq!(capture.gaps(), 0);
     }
 
     #[test]
