@@ -27,6 +27,7 @@ use rubato::{Fft, FixedSync, Resampler};
 use tokio::time::Instant;
 
 use super::features::SAMPLE_RATE;
+use super::sample_clock::SampleClock;
 use crate::rig::AudioBlock;
 
 /// Audio kept in the ring: longer than any expectation's window (a code read at the slowest
@@ -78,20 +79,13 @@ fn samples_to_duration(samples: u64) -> Duration {
     Duration::from_secs_f64(samples as f64 / f64::from(SAMPLE_RATE))
 }
 
-/// Where an input block's first sample sits on the output stream, and when it was captured.
-#[derive(Debug, Clone, Copy)]
-struct Anchor {
-    index: u64,
-    captured_at: Instant,
-}
-
 /// The last [`KEEP`] of audio at [`SAMPLE_RATE`], with the capture time of every sample.
 #[derive(Debug)]
 pub struct AudioRing {
     samples: VecDeque<f32>,
     /// Stream index of `samples[0]`.
     first: u64,
-    anchors: VecDeque<Anchor>,
+    clock: SampleClock,
     /// Stream index ranges filled with silence for dropped blocks.
     gaps: VecDeque<(u64, u64)>,
     capacity: usize,
@@ -109,7 +103,7 @@ impl AudioRing {
         Self {
             samples: VecDeque::new(),
             first: 0,
-            anchors: VecDeque::new(),
+            clock: SampleClock::new(SAMPLE_RATE),
             gaps: VecDeque::new(),
             capacity: (keep.as_secs_f64() * f64::from(SAMPLE_RATE)).ceil() as usize,
         }
@@ -120,10 +114,6 @@ impl AudioRing {
         self.first + self.samples.len() as u64
     }
 
-    fn anchor(&mut self, anchor: Anchor) {
-        self.anchors.push_back(anchor);
-    }
-
     fn extend(&mut self, samples: &[f32]) {
         self.samples.extend(samples.iter().copied());
         let excess = self.samples.len().saturating_sub(self.capacity);
@@ -131,47 +121,15 @@ impl AudioRing {
             self.samples.drain(..excess);
             self.first += excess as u64;
         }
-        // Keep the anchor that times the oldest sample; drop those before it.
-        while self.anchors.len() > 1 && self.anchors[1].index <= self.first {
-            self.anchors.pop_front();
-        }
+        self.clock.forget_before(self.first);
         while self.gaps.front().is_some_and(|&(_, end)| end <= self.first) {
             self.gaps.pop_front();
         }
     }
 
-    /// Capture time of stream index `index` (from the last anchor at or before it).
+    /// Capture time of stream index `index`.
     pub fn time_of(&self, index: u64) -> Option<Instant> {
-        let anchor = self
-            .anchors
-            .iter()
-            .rev()
-            .find(|a| a.index <= index)
-            .or_else(|| self.anchors.front())?;
-        let offset = index as f64 - anchor.index as f64;
-        let seconds = offset / f64::from(SAMPLE_RATE);
-        Some(if seconds >= 0.0 {
-            anchor.captured_at + Duration::from_secs_f64(seconds)
-        } else {
-            anchor.captured_at - Duration::from_secs_f64(-seconds)
-        })
-    }
-
-    /// Stream index of the sample captured at `at` (rounded to the nearest).
-    fn index_of(&self, at: Instant) -> Option<u64> {
-        let anchor = self
-            .anchors
-            .iter()
-            .rev()
-            .find(|a| a.captured_at <= at)
-            .or_else(|| self.anchors.front())?;
-        let seconds = if at >= anchor.captured_at {
-            (at - anchor.captured_at).as_secs_f64()
-        } else {
-            -(anchor.captured_at - at).as_secs_f64()
-        };
-        let index = anchor.index as f64 + seconds * f64::from(SAMPLE_RATE);
-        Some(index.round().max(0.0) as u64)
+        self.clock.time_of(index)
     }
 
     /// Capture time of the oldest sample kept, if any.
@@ -191,8 +149,8 @@ impl AudioRing {
     /// The samples captured in `[from, to)`, cut to what the ring holds; `None` when it holds none
     /// of that time (already forgotten, or not captured yet).
     pub fn span(&self, from: Instant, to: Instant) -> Option<AudioSpan> {
-        let start = self.index_of(from)?.max(self.first);
-        let end = self.index_of(to)?.min(self.end_index());
+        let start = self.clock.index_of(from)?.max(self.first);
+        let end = self.clock.index_of(to)?.min(self.end_index());
         if start >= end {
             return None;
         }
@@ -393,10 +351,7 @@ impl AudioCapture {
                 self.input_total += missing as u64;
             }
         }
-        let anchor = Anchor {
-            index: (self.input_total as f64 * ratio).round() as u64,
-            captured_at: block.captured_at,
-        };
+        let anchor = (self.input_total as f64 * ratio).round() as u64;
         input.extend_from_slice(&block.samples);
         self.input_total += block.samples.len() as u64;
         self.expected_at = Some(block.captured_at + block.duration());
@@ -412,7 +367,7 @@ impl AudioCapture {
             .ring
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        ring.anchor(anchor);
+        ring.clock.anchor(anchor, block.captured_at);
         if output.is_empty() {
             return Ok(None);
         }

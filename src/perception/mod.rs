@@ -8,6 +8,7 @@ pub mod features;
 pub mod lcd;
 pub mod listener;
 pub mod observation;
+pub mod sample_clock;
 pub mod segmenter;
 pub mod speech_level;
 pub mod voice_pack;

@@ -31,6 +31,7 @@ use tokio::time::Instant;
 use crate::rig::AudioBlock;
 
 use super::features::power_db;
+use super::sample_clock::SampleClock;
 
 /// Silence that ends an utterance.
 pub const END_SILENCE: Duration = Duration::from_millis(600);
@@ -103,13 +104,6 @@ impl Biquad {
     }
 }
 
-/// Where a block's samples sit on the stream and when they were captured.
-#[derive(Debug, Clone, Copy)]
-struct Anchor {
-    first: u64,
-    captured_at: Instant,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum State {
     Idle,
@@ -128,7 +122,7 @@ pub struct Segmenter {
     filters: Vec<Biquad>,
     /// Stream index of the next sample.
     total: u64,
-    anchors: VecDeque<Anchor>,
+    clock: SampleClock,
     /// Raw samples from stream index `buffer_start`.
     buffer: VecDeque<f32>,
     buffer_start: u64,
@@ -160,7 +154,7 @@ impl Segmenter {
             sub_len: Self::samples_in(sample_rate, SUB_FRAME).max(1) as usize,
             filters,
             total: 0,
-            anchors: VecDeque::new(),
+            clock: SampleClock::new(sample_rate),
             buffer: VecDeque::new(),
             buffer_start: 0,
             acc: 0.0,
@@ -188,10 +182,7 @@ impl Segmenter {
             "segmenter: blocks must come through the capture, at the segmenter's rate"
         );
         let samples: &[f32] = &block.samples;
-        self.anchors.push_back(Anchor {
-            first: self.total,
-            captured_at: block.captured_at,
-        });
+        self.clock.anchor(self.total, block.captured_at);
         let mut out = Vec::new();
         for &s in samples {
             self.buffer.push_back(s);
@@ -353,27 +344,10 @@ impl Segmenter {
             .copied()
             .collect();
         Some(Utterance {
-            start: self.time_of(onset)?,
-            end: self.time_of(end)?,
+            start: self.clock.time_of(onset)?,
+            end: self.clock.time_of(end)?,
             sample_rate: self.sample_rate,
             samples,
-        })
-    }
-
-    /// Capture time of stream index `index` (extrapolated past the newest block).
-    fn time_of(&self, index: u64) -> Option<Instant> {
-        let anchor = self
-            .anchors
-            .iter()
-            .rev()
-            .find(|a| a.first <= index)
-            .or_else(|| self.anchors.front())?;
-        let offset = index as f64 - anchor.first as f64;
-        let seconds = offset / f64::from(self.sample_rate);
-        Some(if seconds >= 0.0 {
-            anchor.captured_at + Duration::from_secs_f64(seconds)
-        } else {
-            anchor.captured_at - Duration::from_secs_f64(-seconds)
         })
     }
 
@@ -391,10 +365,7 @@ impl Segmenter {
             self.buffer.pop_front();
             self.buffer_start += 1;
         }
-        // Keep the newest anchor at or before the buffer start so its samples still have times.
-        while self.anchors.len() > 1 && self.anchors[1].first <= self.buffer_start {
-            self.anchors.pop_front();
-        }
+        self.clock.forget_before(self.buffer_start);
     }
 }
 
