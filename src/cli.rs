@@ -45,7 +45,7 @@ pub enum BenchCommand {
     Ocr(BenchOcrArgs),
     /// The speech listener on a labelled speech set, each speaker with its own voice pack:
     /// codes heard exactly, refused and wrong, language, and real-time factor, per voice and
-    /// language and by noise, SNR and echo.
+    /// language and by noise, SNR and echo; with `--anchor faster-whisper`, beside Whisper.
     Listen(BenchListenArgs),
 }
 
@@ -64,6 +64,22 @@ pub struct BenchListenArgs {
     /// Listen for any number of digits instead of each code's length.
     #[arg(long)]
     pub any_length: bool,
+    /// Also write one CSV line per recording (every tool's answer, time and text) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub details: Option<PathBuf>,
+    /// Also run this tool on the same recordings, in the same run, and print it beside otprig.
+    /// faster-whisper (install: scripts/setup-whisper.sh; home: $OTPRIG_WHISPER_HOME, else
+    /// ~/.cache/otprig-whisper) runs tiny.en on the English recordings and base on all; it takes
+    /// minutes where otprig takes seconds.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub anchor: Vec<ListenAnchor>,
+}
+
+/// An anchor tool of `otprig bench listen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListenAnchor {
+    /// faster-whisper with the Whisper models tiny.en and base, offline.
+    FasterWhisper,
 }
 
 /// `otprig bench ocr`.

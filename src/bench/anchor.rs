@@ -155,7 +155,7 @@ impl AnchorInput {
             let stderr = String::from_utf8_lossy(&output.stderr);
             return Err(BenchError::ToolFailed {
                 program: self.anchor.name(),
-                image: self.image.clone(),
+                input: self.image.clone(),
                 message: format!(
                     "{}: {}",
                     output.status,

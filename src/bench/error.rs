@@ -50,13 +50,24 @@ pub enum BenchError {
         source: std::io::Error,
     },
     /// An anchor tool ran but failed (not a wrong answer: the tool itself is broken).
-    #[error("{program} failed on {}: {message}", image.display())]
+    #[error("{program} failed on {}: {message}", input.display())]
     ToolFailed {
         /// The program.
         program: &'static str,
-        /// The crop it was given.
-        image: PathBuf,
-        /// Its exit status and first line of standard error.
+        /// The file it was given (a crop, a recording).
+        input: PathBuf,
+        /// Its exit status and first line of standard error, or its error message.
+        message: String,
+    },
+    /// A long-lived anchor process failed outside any one input: it ended, or answered what its
+    /// protocol does not allow.
+    #[error("{program} ({}) {message}", process.display())]
+    AnchorProcess {
+        /// The anchor.
+        program: &'static str,
+        /// The program the process runs (the venv's Python).
+        process: PathBuf,
+        /// What happened, with its exit status and the last line of its standard error.
         message: String,
     },
     /// A voice pack or a recording could not be read.

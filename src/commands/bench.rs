@@ -1,15 +1,18 @@
 //! `otprig bench ocr`: the LCD reader against `ssocr` and `tesseract` on one labelled photo set;
-//! `otprig bench listen`: the speech listener on a labelled speech set.
+//! `otprig bench listen`: the speech listener on a labelled speech set, and faster-whisper beside it
+//! when asked.
 //!
 //! The table goes to stdout, progress to stderr; the exit code is 0 when the benchmark ran (its
-//! figures are the result, not a verdict), 3 for a bad fixture set, 2 when an anchor tool broke.
+//! figures are the result, not a verdict; an anchor that is not installed is reported and left
+//! out), 3 for a bad fixture set, 2 when an anchor tool broke.
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::bench::anchor::Anchor;
 use crate::bench::listen::{ListenBenchOptions, run_listen_bench};
+use crate::bench::whisper::WhisperHome;
 use crate::bench::{BenchError, OcrBenchOptions, run_ocr_bench};
-use crate::cli::{BenchListenArgs, BenchOcrArgs};
+use crate::cli::{BenchListenArgs, BenchOcrArgs, ListenAnchor};
 use crate::error::Error;
 use crate::perception::lcd::LcdReader;
 
@@ -37,7 +40,11 @@ pub fn bench_listen_command(args: &BenchListenArgs) -> Result<i32, Error> {
     }
     options.limit = args.limit;
     options.known_length = !args.any_length;
-    let report = with_progress("recordings", |progress| {
+    options.details = args.details.clone();
+    if args.anchor.contains(&ListenAnchor::FasterWhisper) {
+        options.whisper = Some(WhisperHome::from_env());
+    }
+    let report = with_progress("recordings heard", |progress| {
         run_listen_bench(&options, progress)
     })?;
     print_to_stdout(|out| report.print(out))
