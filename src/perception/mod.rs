@@ -12,3 +12,4 @@ pub mod sample_clock;
 pub mod segmenter;
 pub mod speech_level;
 pub mod voice_pack;
+pub mod words;

@@ -2,8 +2,9 @@
 //!
 //! Inputs: [`AudioBlock`]s in capture order at the segmenter's rate (about 20 ms each; the
 //! [`capture`](super::capture) resamples the microphone's and fills dropped blocks with silence).
-//! Outputs: [`Utterance`]s, each a stretch of speech with its start and end on the rig's clock and
-//! its samples.
+//! Outputs: [`Utterance`]s, each a stretch of speech with its start and end on the rig's clock,
+//! its samples and the words in it (found by [`words`](super::words) where the speech pauses;
+//! [`Utterance::words_of`] splits it into a known number).
 //!
 //! How it works: the signal is band-passed to 200–4000 Hz (removing 50 Hz hum and most of its
 //! harmonics, and hiss above the speech band) and its energy is measured every 5 ms. An adaptive
@@ -24,6 +25,7 @@
 //! - Memory is bounded: between utterances only the last 0.5 s of audio is kept.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -32,6 +34,7 @@ use crate::rig::AudioBlock;
 
 use super::features::power_db;
 use super::sample_clock::SampleClock;
+use super::words::find_words;
 
 /// Silence that ends an utterance.
 pub const END_SILENCE: Duration = Duration::from_millis(600);
@@ -68,11 +71,36 @@ pub struct Utterance {
     /// The audio from `PADDING` (50 ms) before `start` to `PADDING` after `end` (less when the
     /// stream began later or was flushed earlier).
     pub samples: Vec<f32>,
+    /// Samples of `samples` before `start` (`PADDING`'s worth, or less at the stream's start).
+    pub lead: usize,
+    /// The background's level when the utterance began (dB of the speech band's power).
+    pub floor_db: f32,
+    /// The words, as ranges of `samples`, separated where the speech pauses (see
+    /// [`find_words`]; [`Utterance::words_of`] splits it into a known number).
+    pub words: Vec<Range<usize>>,
+}
+
+impl Utterance {
+    /// The utterance split into exactly `count` words (pauses first, then the valleys between
+    /// words run together), or `None` when it cannot hold that many.
+    pub fn words_of(&self, count: usize) -> Option<Vec<Range<usize>>> {
+        find_words(&self.samples, self.sample_rate, self.floor_db, Some(count))
+    }
+
+    /// The capture time of sample `index` of `samples`.
+    pub fn time_of(&self, index: usize) -> Instant {
+        let rate = f64::from(self.sample_rate);
+        if index >= self.lead {
+            self.start + Duration::from_secs_f64((index - self.lead) as f64 / rate)
+        } else {
+            self.start - Duration::from_secs_f64((self.lead - index) as f64 / rate)
+        }
+    }
 }
 
 /// A biquad filter section (RBJ cookbook), transposed direct form II.
 #[derive(Debug, Clone, Copy)]
-struct Biquad {
+pub(super) struct Biquad {
     b: [f32; 3],
     a: [f32; 2],
     z: [f32; 2],
@@ -96,12 +124,26 @@ impl Biquad {
         }
     }
 
-    fn run(&mut self, x: f32) -> f32 {
+    pub(super) fn run(&mut self, x: f32) -> f32 {
         let y = self.b[0] * x + self.z[0];
         self.z[0] = self.b[1] * x - self.a[0] * y + self.z[1];
         self.z[1] = self.b[2] * x - self.a[1] * y;
         y
     }
+}
+
+/// The speech band's filter, 200–4000 Hz (two high-pass sections for hum, one low-pass for hiss
+/// where the rate allows): what the segmenter and the word finder measure energy in.
+pub(super) fn speech_band(sample_rate: u32) -> Vec<Biquad> {
+    let sample_rate = sample_rate.max(1000);
+    let mut filters = vec![
+        Biquad::new(sample_rate, 200.0, true),
+        Biquad::new(sample_rate, 200.0, true),
+    ];
+    if 4000.0 < 0.45 * sample_rate as f32 {
+        filters.push(Biquad::new(sample_rate, 4000.0, false));
+    }
+    filters
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -142,17 +184,10 @@ impl Segmenter {
     /// A segmenter for a stream at `sample_rate` samples per second.
     pub fn new(sample_rate: u32) -> Self {
         let sample_rate = sample_rate.max(1000);
-        let mut filters = vec![
-            Biquad::new(sample_rate, 200.0, true),
-            Biquad::new(sample_rate, 200.0, true),
-        ];
-        if 4000.0 < 0.45 * sample_rate as f32 {
-            filters.push(Biquad::new(sample_rate, 4000.0, false));
-        }
         Self {
             sample_rate,
             sub_len: Self::samples_in(sample_rate, SUB_FRAME).max(1) as usize,
-            filters,
+            filters: speech_band(sample_rate),
             total: 0,
             clock: SampleClock::new(sample_rate),
             buffer: VecDeque::new(),
@@ -336,18 +371,23 @@ impl Segmenter {
         let pad = Self::samples_in(self.sample_rate, PADDING);
         let from = onset.saturating_sub(pad).max(self.buffer_start);
         let to = (end + pad).min(self.total);
-        let samples = self
+        let samples: Vec<f32> = self
             .buffer
             .iter()
             .skip((from - self.buffer_start) as usize)
             .take((to - from) as usize)
             .copied()
             .collect();
+        let floor_db = self.floor_db.unwrap_or(FLOOR_MIN_DB);
+        let words = find_words(&samples, self.sample_rate, floor_db, None).unwrap_or_default();
         Some(Utterance {
             start: self.clock.time_of(onset)?,
             end: self.clock.time_of(end)?,
             sample_rate: self.sample_rate,
+            lead: (onset - from) as usize,
             samples,
+            floor_db,
+            words,
         })
     }
 
