@@ -71,6 +71,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Listen(args) => listen_command(&args),
         Command::Ocr(args) => crate::commands::ocr::ocr_command(&args),
         Command::Calibrate(args) => crate::commands::calibrate::calibrate_command(&args).await,
+        Command::Enroll(args) => crate::commands::enroll::enroll_command(&args).await,
         Command::Bench(crate::cli::BenchCommand::Ocr(args)) => {
             crate::commands::bench::bench_ocr_command(&args)
         }

@@ -32,6 +32,9 @@ pub enum Command {
     /// Find the LCD window in the rig camera's frames; store it beside the rig file with an
     /// annotated PNG.
     Calibrate(CalibrateArgs),
+    /// Build a voice pack from the rig's token: make it read codes and its serial number, label
+    /// the words with the digits the LCD reader sees, write `<out>/<lang>/<digit>.wav`.
+    Enroll(EnrollArgs),
     /// Measure otprig's perception against the tools a lab would use instead.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -122,6 +125,24 @@ pub struct CalibrateArgs {
     /// The rig file; the calibration is written beside it as `<rig>.calibration.yaml`.
     #[arg(long, value_name = "FILE")]
     pub rig: PathBuf,
+    /// Seed of the simulated world (simulated rigs only).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `otprig enroll`.
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// The rig file (its token must speak, its microphone and camera be wired).
+    #[arg(long, value_name = "FILE")]
+    pub rig: PathBuf,
+    /// The language the token speaks (`da`, `en`: one of its profile's).
+    #[arg(long, value_name = "L")]
+    pub lang: String,
+    /// The pack folder to write (default: `<rig>.voice` beside the rig file); other languages
+    /// in it are kept.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Seed of the simulated world (simulated rigs only).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,

@@ -4,6 +4,7 @@
 //! samples with capture times.
 
 pub mod capture;
+pub mod enrolment;
 pub mod features;
 pub mod lcd;
 pub mod listener;

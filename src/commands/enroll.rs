@@ -1,0 +1,439 @@
+//! `otprig enroll --rig FILE --lang L`: builds a voice pack from the device on the rig.
+//!
+//! It makes the token speak through its relays and labels the words it hears with digits the
+//! rig knows: each code reading (the key that shows a code, then the repeat chord) with the code
+//! the LCD reader sees, the serial number reading with the serial the rig file declares. Between
+//! rounds it switches the token off and waits one OTP time step for a new code, until every digit
+//! has [`WANTED`] examples or [`MAX_ROUNDS`] have passed. The pack is written to `--out` as
+//! `<out>/<lang>/<digit>.wav` (see [`Enrolment`]).
+//!
+//! The token must speak `L`. When the rig's current voice pack can tell the language (it holds
+//! both) and hears the other one in the first reading, enroll presses the language chord once
+//! and starts again; otherwise `L` is taken as said, and the output says so.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{EXIT_RIG_ERROR, build_rig, lcd_reader_for};
+use crate::cli::EnrollArgs;
+use crate::config::RigConfig;
+use crate::config::rig::Backend;
+use crate::config::token::Action;
+use crate::error::Error;
+use crate::perception::capture::{AudioCapture, AudioRing};
+use crate::perception::enrolment::Enrolment;
+use crate::perception::lcd::LcdReading;
+use crate::perception::listener::{LanguageChoice, Listener};
+use crate::perception::observation::DisplayTracker;
+use crate::perception::segmenter::{Segmenter, Utterance};
+use crate::perception::voice_pack::VoicePack;
+use crate::rig::{self, Camera, Microphone, ReleaseOnDrop, SharedButtons};
+
+/// Examples wanted of every digit.
+pub const WANTED: usize = 2;
+/// Code rounds at most (a round: show, repeat; the first also reads the serial number).
+pub const MAX_ROUNDS: usize = 8;
+/// How long a reading may take to start and end after its key.
+const SPEECH_TIMEOUT: Duration = Duration::from_secs(15);
+/// The LCD's code is taken at least this long after the key (the display settles).
+const DISPLAY_WAIT: Duration = Duration::from_secs(2);
+
+/// What the camera and microphone tasks have seen.
+#[derive(Default)]
+struct Senses {
+    /// Stable display readings with the capture time of their first frame, in order.
+    display: Vec<(Instant, LcdReading)>,
+    /// Utterances, in order.
+    utterances: Vec<Utterance>,
+    /// A task's failure, naming the device.
+    failure: Option<String>,
+}
+
+type SharedSenses = Arc<Mutex<Senses>>;
+
+fn lock(senses: &SharedSenses) -> std::sync::MutexGuard<'_, Senses> {
+    match senses.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// Runs `otprig enroll`; exit 0 with the pack written, 2 when the rig could not make one.
+pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
+    let config = RigConfig::load(&args.rig)?;
+    if config.backend == Backend::Lab {
+        tokio::time::resume();
+    }
+    let profile = &config.token.profile;
+    let speaks = profile
+        .speech
+        .as_ref()
+        .is_some_and(|s| s.languages.iter().any(|l| l == &args.lang));
+    if !speaks {
+        return Err(Error::Usage(format!(
+            "{}: the token ({}) does not speak {:?}",
+            config.file.display(),
+            profile.name,
+            args.lang
+        )));
+    }
+    let Some(microphone_config) = config.microphone.clone() else {
+        return Err(Error::Usage(format!(
+            "{}: the rig has no microphone",
+            config.file.display()
+        )));
+    };
+    let input = |state: &str, action: Action| {
+        profile
+            .table
+            .get(state)
+            .and_then(|row| row.iter().find(|(_, cell)| cell.action == action))
+            .map(|(input, _)| input.clone())
+    };
+    let show = profile.show_code_input().map(str::to_owned);
+    let (Some(show), Some(off)) = (show, profile.off_input().map(str::to_owned)) else {
+        return Err(Error::Usage(format!(
+            "{}: the token's profile has no key that shows a code and switches it off",
+            profile.file.display()
+        )));
+    };
+    let repeat = input("on", Action::RepeatCode);
+    let serial = input("on", Action::ReadSerial);
+    let toggle = input("on", Action::ToggleLanguage);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_pack_dir(&config.file));
+
+    let rig = build_rig(&config, args.seed, &[])?;
+    let _release = ReleaseOnDrop(rig.buttons.clone());
+    let Some(microphone) = rig.microphone else {
+        return Err(Error::Usage(format!(
+            "{}: the rig has no microphone",
+            config.file.display()
+        )));
+    };
+    let senses: SharedSenses = Arc::default();
+    let cancel = CancellationToken::new();
+    let camera_task = tokio::spawn(watch_display(
+        rig.camera,
+        lcd_reader_for(&config),
+        DisplayTracker::new(config.camera.stable_frames),
+        senses.clone(),
+        cancel.clone(),
+    ));
+    let microphone_task = tokio::spawn(listen(microphone, senses.clone(), cancel.clone()));
+    let press = Presser {
+        buttons: rig.buttons.clone(),
+        hold: profile.timing.press,
+        gap: profile.timing.chord_gap,
+    };
+    let checker = VoicePack::load(&microphone_config.voice_pack)
+        .ok()
+        .filter(|pack| pack.languages().len() > 1)
+        .map(Listener::new);
+
+    println!(
+        "otprig enroll: {} ({}), language {}",
+        config.name, profile.name, args.lang
+    );
+    let mut enrolment = Enrolment::new();
+    let mut readings: Vec<(Utterance, String)> = Vec::new();
+    let mut language_checked = checker.is_none();
+    if checker.is_none() {
+        println!(
+            "  the rig's voice pack cannot tell the language: the token is taken to speak {}",
+            args.lang
+        );
+    }
+    let result: Result<(), String> = async {
+        let mut round = 0;
+        let mut started = false;
+        while round < MAX_ROUNDS {
+            if started {
+                press.input(&off).await?;
+                // A new code comes with the next time step.
+                tokio::time::sleep(profile.otp.step).await;
+            }
+            let pressed = Instant::now();
+            press.input(&show).await?;
+            started = true;
+            let utterance = next_utterance(&senses, pressed).await?;
+            let code = code_shown(&senses, pressed).await?;
+            if !language_checked {
+                language_checked = true;
+                if let Some(listener) = &checker {
+                    let heard = listener.recognise(
+                        &utterance.samples,
+                        utterance.sample_rate,
+                        &LanguageChoice::Auto,
+                        &[code.len()],
+                    );
+                    if let Some(language) = heard.language.filter(|l| l != &args.lang) {
+                        let Some(toggle) = &toggle else {
+                            return Err(format!(
+                                "the token speaks {language}, and its profile has no language chord"
+                            ));
+                        };
+                        println!(
+                            "  the token speaks {language}: pressing {toggle} for {}",
+                            args.lang
+                        );
+                        press.input(toggle).await?;
+                        continue;
+                    }
+                    println!(
+                        "  the rig's voice pack hears {} in the first reading",
+                        args.lang
+                    );
+                }
+            }
+            round += 1;
+            let mut take = |what: &str, utterance: Utterance, digits: &str| match enrolment
+                .add_reading(&utterance, digits)
+            {
+                Ok(()) => {
+                    println!("  {what} {digits}: {} words", digits.len());
+                    readings.push((utterance, digits.to_owned()));
+                }
+                Err(e) => println!("  {what} {digits}: not used ({e})"),
+            };
+            take(&format!("round {round}, code"), utterance, &code);
+            if let Some(repeat) = &repeat {
+                let pressed = Instant::now();
+                press.input(repeat).await?;
+                take(
+                    &format!("round {round}, repeat"),
+                    next_utterance(&senses, pressed).await?,
+                    &code,
+                );
+            }
+            if round == 1
+                && let Some(serial) = &serial
+                && !config.token.serial.is_empty()
+            {
+                let pressed = Instant::now();
+                press.input(serial).await?;
+                take(
+                    "serial number",
+                    next_utterance(&senses, pressed).await?,
+                    &config.token.serial,
+                );
+            }
+            if enrolment.short_of(WANTED).is_empty() {
+                break;
+            }
+        }
+        press.input(&off).await
+    }
+    .await;
+    cancel.cancel();
+    let _ = camera_task.await;
+    let _ = microphone_task.await;
+    rig::release_all(&rig.buttons)?;
+    if let Err(message) = result {
+        eprintln!("otprig enroll: {}: {message}", config.name);
+        return Ok(EXIT_RIG_ERROR);
+    }
+    let counts = enrolment.counts();
+    let written = match enrolment.write_pack(&out, &args.lang) {
+        Ok(written) => written,
+        Err(e) => {
+            eprintln!("otprig enroll: {}: {e}", config.name);
+            return Ok(EXIT_RIG_ERROR);
+        }
+    };
+    for (digit, path) in written.iter().enumerate() {
+        let examples = counts.get(&(digit as u8)).copied().unwrap_or(0);
+        println!(
+            "{}: the most typical of {examples} examples",
+            path.display()
+        );
+    }
+    check_pack(&out, &args.lang, &readings);
+    Ok(0)
+}
+
+/// Hears the enrolled readings again with the new pack and prints how many it gets right: a
+/// pack that cannot hear its own readings is a bad enrolment.
+fn check_pack(out: &std::path::Path, language: &str, readings: &[(Utterance, String)]) {
+    let pack = match VoicePack::load(out) {
+        Ok(pack) => pack,
+        Err(e) => {
+            println!("  the new pack does not load: {e}");
+            return;
+        }
+    };
+    let listener = Listener::new(pack);
+    let right = readings
+        .iter()
+        .filter(|(u, digits)| {
+            let heard = listener.recognise(
+                &u.samples,
+                u.sample_rate,
+                &LanguageChoice::Fixed(language.to_owned()),
+                &[digits.len()],
+            );
+            heard.digits.as_deref() == Some(digits.as_str())
+        })
+        .count();
+    println!(
+        "{}: {language} pack written; it hears {right} of its {} readings right",
+        out.display(),
+        readings.len()
+    );
+}
+
+/// The first utterance that starts after `after`, waiting for it to end.
+async fn next_utterance(senses: &SharedSenses, after: Instant) -> Result<Utterance, String> {
+    let deadline = after + SPEECH_TIMEOUT;
+    loop {
+        {
+            let senses = lock(senses);
+            if let Some(failure) = &senses.failure {
+                return Err(failure.clone());
+            }
+            if let Some(u) = senses.utterances.iter().find(|u| u.start > after) {
+                return Ok(u.clone());
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "no speech within {} s of the key",
+                SPEECH_TIMEOUT.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The code the LCD shows after `after` (the last stable reading seen by then).
+async fn code_shown(senses: &SharedSenses, after: Instant) -> Result<String, String> {
+    let until = after + DISPLAY_WAIT;
+    if Instant::now() < until {
+        tokio::time::sleep_until(until).await;
+    }
+    let senses = lock(senses);
+    match senses.display.iter().rev().find(|(at, _)| *at > after) {
+        Some((_, LcdReading::Code(code))) => Ok(code.clone()),
+        Some((_, other)) => Err(format!("the LCD reader sees {other:?}, not a code")),
+        None => Err("the LCD showed no new reading after the key".into()),
+    }
+}
+
+/// Presses the token's inputs (`red`, `red+0`) through the relays.
+struct Presser {
+    buttons: SharedButtons,
+    hold: Duration,
+    gap: Duration,
+}
+
+impl Presser {
+    /// Keys down in order with the profile's gap, the last held, released in reverse.
+    async fn input(&self, input: &str) -> Result<(), String> {
+        let keys: Vec<&str> = input.split('+').collect();
+        for (i, key) in keys.iter().enumerate() {
+            if i > 0 {
+                tokio::time::sleep(self.gap).await;
+            }
+            self.set(key, true)?;
+        }
+        tokio::time::sleep(self.hold).await;
+        for (i, key) in keys.iter().rev().enumerate() {
+            if i > 0 {
+                tokio::time::sleep(self.gap).await;
+            }
+            self.set(key, false)?;
+        }
+        Ok(())
+    }
+
+    fn set(&self, key: &str, closed: bool) -> Result<(), String> {
+        let mut board = match self.buttons.lock() {
+            Ok(board) => board,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        board.set(key, closed).map_err(|e| e.to_string())
+    }
+}
+
+/// Reads the LCD at the camera's rate into `senses` until cancelled.
+async fn watch_display(
+    mut camera: Box<dyn Camera>,
+    mut reader: crate::perception::lcd::LcdReader,
+    mut tracker: DisplayTracker,
+    senses: SharedSenses,
+    cancel: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(camera.frame_period());
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => return,
+            _ = ticks.tick() => {
+                let frame = match camera.capture() {
+                    Ok(frame) => frame,
+                    Err(e) => {
+                        lock(&senses).failure = Some(e.to_string());
+                        return;
+                    }
+                };
+                let read = reader.read(&frame.image);
+                if let Ok(Some(event)) = tracker.push(&frame, read) {
+                    lock(&senses).display.push((event.first_frame_at, event.reading));
+                }
+            }
+        }
+    }
+}
+
+/// Captures audio at the microphone's rate, cuts it into utterances into `senses`.
+async fn listen(
+    mut microphone: Box<dyn Microphone>,
+    senses: SharedSenses,
+    cancel: CancellationToken,
+) {
+    let ring = Arc::new(Mutex::new(AudioRing::with_capacity(Duration::from_secs(1))));
+    let mut capture = AudioCapture::new(ring);
+    let mut segmenter = Segmenter::new(crate::perception::features::SAMPLE_RATE);
+    let period = microphone.block_period();
+    let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let device = microphone.id().clone();
+    loop {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => return,
+            _ = ticks.tick() => {
+                let block = microphone
+                    .capture()
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| capture.push(&b).map_err(|e| format!("{device}: {e}")));
+                match block {
+                    Ok(Some(block)) => {
+                        let found = segmenter.push(&block);
+                        lock(&senses).utterances.extend(found);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        lock(&senses).failure = Some(e);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The pack folder a rig's enrolment goes to by default: `<rig>.voice` beside the rig file.
+pub fn default_pack_dir(rig_file: &std::path::Path) -> PathBuf {
+    let stem = rig_file
+        .file_stem()
+        .map_or_else(|| "rig".into(), |s| s.to_string_lossy().into_owned());
+    rig_file.with_file_name(format!("{stem}.voice"))
+}
