@@ -13,6 +13,8 @@ use super::record::{Evidence, Measurement};
 use super::timeline::{Entries, Timeline};
 use crate::config::token::TokenProfile;
 use crate::oracle::{Oracle, OracleError, OracleVerdict};
+use crate::perception::capture::AudioSpan;
+use crate::perception::features::SAMPLE_RATE;
 use crate::perception::observation::SpeechEvent;
 use crate::rig::clock::unix_seconds;
 use crate::rig::{Clock, Frame, SharedButtons};
@@ -127,6 +129,18 @@ impl StepResult {
             event.clip.clone(),
             event.sample_rate,
             event.start,
+            caption.into(),
+        ));
+        self
+    }
+
+    /// Adds the audio of a stretch of the microphone's stream (from the timeline's ring) as
+    /// evidence: what the rig heard where it expected speech.
+    pub fn with_audio(mut self, span: &AudioSpan, caption: impl Into<String>) -> Self {
+        self.clips.push((
+            Arc::new(span.samples.clone()),
+            SAMPLE_RATE,
+            span.start,
             caption.into(),
         ));
         self

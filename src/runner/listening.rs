@@ -185,11 +185,29 @@ impl Context {
             .await;
         match heard {
             Err(stop) => Err(stop.into_result()),
-            Ok(None) => Err(StepResult::fail(format!(
-                "no speech started within {:.3} s of the key at {:.3} s",
-                within.as_secs_f64(),
-                self.device_s(from)
-            ))),
+            Ok(None) => {
+                let fail = StepResult::fail(format!(
+                    "no speech started within {:.3} s of the key at {:.3} s",
+                    within.as_secs_f64(),
+                    self.device_s(from)
+                ));
+                // What the microphone heard instead, from the key to the deadline.
+                Err(match self.timeline.audio_span(from, deadline) {
+                    Some(span) => {
+                        let caption = if span.gaps.is_zero() {
+                            "no speech: the audio from the key to the deadline".to_string()
+                        } else {
+                            format!(
+                                "no speech: the audio from the key to the deadline ({:.3} s of \
+                                 dropped blocks filled with silence)",
+                                span.gaps.as_secs_f64()
+                            )
+                        };
+                        fail.with_audio(&span, caption)
+                    }
+                    None => fail,
+                })
+            }
             Ok(Some(event)) => Ok(event),
         }
     }
