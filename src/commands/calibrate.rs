@@ -37,7 +37,8 @@ pub async fn calibrate_command(args: &CalibrateArgs) -> Result<i32, Error> {
     let _release = ReleaseOnDrop(rig.buttons.clone());
     let mut camera = rig.camera;
     if let Some(key) = config.token.profile.show_code_input() {
-        press(&rig.buttons, key, config.token.profile.timing.press).await?;
+        let timing = &config.token.profile.timing;
+        rig::press_input(&rig.buttons, key, timing.press, timing.chord_gap).await?;
     }
     tokio::time::sleep(SETTLE).await;
     let period = camera.frame_period();
@@ -98,21 +99,6 @@ pub async fn calibrate_command(args: &CalibrateArgs) -> Result<i32, Error> {
     );
     println!("{}: annotated frame", png.display());
     Ok(0)
-}
-
-/// Closes the relay of `key` for `hold`, then opens it.
-async fn press(buttons: &rig::SharedButtons, key: &str, hold: Duration) -> Result<(), Error> {
-    set(buttons, key, true)?;
-    tokio::time::sleep(hold).await;
-    set(buttons, key, false)
-}
-
-fn set(buttons: &rig::SharedButtons, key: &str, closed: bool) -> Result<(), Error> {
-    let mut board = match buttons.lock() {
-        Ok(board) => board,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    Ok(board.set(key, closed)?)
 }
 
 /// `rig/x.yaml` → `rig/x.<suffix>`.

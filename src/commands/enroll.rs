@@ -325,7 +325,7 @@ async fn code_shown(senses: &SharedSenses, after: Instant) -> Result<String, Str
     }
 }
 
-/// Presses the token's inputs (`red`, `red+0`) through the relays.
+/// Presses the token's inputs (`red`, `red+0`) through the relays with its profile's timing.
 struct Presser {
     buttons: SharedButtons,
     hold: Duration,
@@ -333,31 +333,10 @@ struct Presser {
 }
 
 impl Presser {
-    /// Keys down in order with the profile's gap, the last held, released in reverse.
     async fn input(&self, input: &str) -> Result<(), String> {
-        let keys: Vec<&str> = input.split('+').collect();
-        for (i, key) in keys.iter().enumerate() {
-            if i > 0 {
-                tokio::time::sleep(self.gap).await;
-            }
-            self.set(key, true)?;
-        }
-        tokio::time::sleep(self.hold).await;
-        for (i, key) in keys.iter().rev().enumerate() {
-            if i > 0 {
-                tokio::time::sleep(self.gap).await;
-            }
-            self.set(key, false)?;
-        }
-        Ok(())
-    }
-
-    fn set(&self, key: &str, closed: bool) -> Result<(), String> {
-        let mut board = match self.buttons.lock() {
-            Ok(board) => board,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        board.set(key, closed).map_err(|e| e.to_string())
+        rig::press_input(&self.buttons, input, self.hold, self.gap)
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 

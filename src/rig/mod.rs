@@ -56,6 +56,39 @@ impl Drop for ReleaseOnDrop {
     }
 }
 
+/// Presses an input of the token's (`red`, or a chord such as `red+0`) outside a scenario, as
+/// the commands that drive a rig do: keys closed in order `gap` apart, the last held `hold`,
+/// opened in reverse. (A scenario's presses go through the runner, which journals each edge.)
+pub async fn press_input(
+    buttons: &SharedButtons,
+    input: &str,
+    hold: Duration,
+    gap: Duration,
+) -> Result<(), RigError> {
+    let set = |key: &str, closed: bool| {
+        let mut board = match buttons.lock() {
+            Ok(board) => board,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        board.set(key, closed)
+    };
+    let keys: Vec<&str> = input.split('+').collect();
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(gap).await;
+        }
+        set(key, true)?;
+    }
+    tokio::time::sleep(hold).await;
+    for (i, key) in keys.iter().rev().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(gap).await;
+        }
+        set(key, false)?;
+    }
+    Ok(())
+}
+
 /// Opens every relay of `buttons`, logging rather than failing: used on exit paths.
 pub fn release_all(buttons: &SharedButtons) -> Result<(), RigError> {
     // A poisoned lock still holds a usable board: releasing is exactly what is needed then.
