@@ -17,7 +17,7 @@ use crate::app::{EXIT_RIG_ERROR, build_rig};
 use crate::cli::CalibrateArgs;
 use crate::config::RigConfig;
 use crate::config::calibration::LcdCalibration;
-use crate::config::rig::Backend;
+use crate::config::rig::{Backend, file_beside};
 use crate::error::Error;
 use crate::perception::lcd::{LcdReader, LcdReading, Quad, rectify};
 use crate::rig::{self, ReleaseOnDrop};
@@ -60,7 +60,7 @@ pub async fn calibrate_command(args: &CalibrateArgs) -> Result<i32, Error> {
     let Some(frame) = last_frame else {
         return Err(Error::Usage("the camera delivered no frame".into()));
     };
-    let png = with_suffix(&config.file, "calibration.png");
+    let png = file_beside(&config.file, "calibration.png");
     let (quads, reading): (Vec<Quad>, String) = if found.is_empty() {
         (blanks, "blank".into())
     } else {
@@ -99,15 +99,6 @@ pub async fn calibrate_command(args: &CalibrateArgs) -> Result<i32, Error> {
     );
     println!("{}: annotated frame", png.display());
     Ok(0)
-}
-
-/// `rig/x.yaml` → `rig/x.<suffix>`.
-fn with_suffix(rig_file: &Path, suffix: &str) -> PathBuf {
-    let stem = rig_file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "rig".into());
-    rig_file.with_file_name(format!("{stem}.{suffix}"))
 }
 
 /// The corner-wise median of `quads`.
@@ -179,7 +170,7 @@ mod tests {
     #[test]
     fn files_sit_beside_the_rig() {
         assert_eq!(
-            with_suffix(Path::new("rig/lab.yaml"), "calibration.png"),
+            file_beside(Path::new("rig/lab.yaml"), "calibration.png"),
             PathBuf::from("rig/lab.calibration.png")
         );
     }

@@ -11,7 +11,6 @@
 //! both) and hears the other one in the first reading, enroll presses the language chord once
 //! and starts again; otherwise `L` is taken as said, and the output says so.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{EXIT_RIG_ERROR, build_rig, lcd_reader_for};
 use crate::cli::EnrollArgs;
 use crate::config::RigConfig;
-use crate::config::rig::Backend;
+use crate::config::rig::{Backend, file_beside};
 use crate::config::token::Action;
 use crate::error::Error;
 use crate::perception::capture::{AudioCapture, AudioRing};
@@ -87,13 +86,7 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
             config.file.display()
         )));
     };
-    let input = |state: &str, action: Action| {
-        profile
-            .table
-            .get(state)
-            .and_then(|row| row.iter().find(|(_, cell)| cell.action == action))
-            .map(|(input, _)| input.clone())
-    };
+    let input = |state: &str, action: Action| profile.input_for(state, action).map(str::to_owned);
     let show = profile.show_code_input().map(str::to_owned);
     let (Some(show), Some(off)) = (show, profile.off_input().map(str::to_owned)) else {
         return Err(Error::Usage(format!(
@@ -107,7 +100,7 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| default_pack_dir(&config.file));
+        .unwrap_or_else(|| file_beside(&config.file, "voice"));
 
     let rig = build_rig(&config, args.seed, &[])?;
     let _release = ReleaseOnDrop(rig.buttons.clone());
@@ -407,12 +400,4 @@ async fn listen(
             }
         }
     }
-}
-
-/// The pack folder a rig's enrolment goes to by default: `<rig>.voice` beside the rig file.
-pub fn default_pack_dir(rig_file: &std::path::Path) -> PathBuf {
-    let stem = rig_file
-        .file_stem()
-        .map_or_else(|| "rig".into(), |s| s.to_string_lossy().into_owned());
-    rig_file.with_file_name(format!("{stem}.voice"))
 }

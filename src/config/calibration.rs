@@ -37,11 +37,7 @@ pub struct LcdCalibration {
 impl LcdCalibration {
     /// The calibration file that belongs to `rig_file`.
     pub fn path_for(rig_file: &Path) -> PathBuf {
-        let stem = rig_file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "rig".to_string());
-        rig_file.with_file_name(format!("{stem}.calibration.yaml"))
+        super::rig::file_beside(rig_file, "calibration.yaml")
     }
 
     /// Loads `rig_file`'s calibration if there is one, checked against the camera's frame size.

@@ -244,6 +244,16 @@ pub struct MicrophoneConfig {
     pub voice_pack: PathBuf,
 }
 
+/// A file kept beside a rig file, named after it: `rig/x.yaml` → `rig/x.<suffix>` (its
+/// calibration, the calibration's picture, an enrolled voice pack).
+pub fn file_beside(rig_file: &Path, suffix: &str) -> PathBuf {
+    let stem = rig_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "rig".to_string());
+    rig_file.with_file_name(format!("{stem}.{suffix}"))
+}
+
 /// A validated rig file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RigConfig {

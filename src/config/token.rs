@@ -238,9 +238,14 @@ impl TokenProfile {
 
     /// The input (a key or chord, e.g. `red` or `red+0`) that switches the token off when on.
     pub fn off_input(&self) -> Option<&str> {
-        let row = self.table.get("on")?;
+        self.input_for("on", Action::PowerOff)
+    }
+
+    /// The first input (a key or chord) that does `action` in `state`.
+    pub fn input_for(&self, state: &str, action: Action) -> Option<&str> {
+        let row = self.table.get(state)?;
         row.iter()
-            .find(|(_, cell)| cell.action == Action::PowerOff)
+            .find(|(_, cell)| cell.action == action)
             .map(|(input, _)| input.as_str())
     }
 

@@ -136,14 +136,16 @@ impl Enrolment {
                 f.frames
             })
             .collect();
-        let total = |i: usize| -> f32 {
-            (0..features.len())
-                .filter(|&j| j != i)
-                .map(|j| dtw(&features[i], &features[j]))
-                .sum()
-        };
+        let totals: Vec<f32> = (0..features.len())
+            .map(|i| {
+                (0..features.len())
+                    .filter(|&j| j != i)
+                    .map(|j| dtw(&features[i], &features[j]))
+                    .sum()
+            })
+            .collect();
         (0..examples.len())
-            .min_by(|&a, &b| total(a).total_cmp(&total(b)))
+            .min_by(|&a, &b| totals[a].total_cmp(&totals[b]))
             .map(|i| examples[i].as_slice())
     }
 

@@ -22,7 +22,7 @@ pub use device::DeviceId;
 pub use error::RigError;
 pub use microphone::{AudioBlock, Microphone};
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Buttons shared between the runner and the safety paths that must release them
@@ -65,13 +65,7 @@ pub async fn press_input(
     hold: Duration,
     gap: Duration,
 ) -> Result<(), RigError> {
-    let set = |key: &str, closed: bool| {
-        let mut board = match buttons.lock() {
-            Ok(board) => board,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        board.set(key, closed)
-    };
+    let set = |key: &str, closed: bool| board(buttons).set(key, closed);
     let keys: Vec<&str> = input.split('+').collect();
     for (i, key) in keys.iter().enumerate() {
         if i > 0 {
@@ -89,12 +83,16 @@ pub async fn press_input(
     Ok(())
 }
 
-/// Opens every relay of `buttons`, logging rather than failing: used on exit paths.
-pub fn release_all(buttons: &SharedButtons) -> Result<(), RigError> {
-    // A poisoned lock still holds a usable board: releasing is exactly what is needed then.
-    let mut board = match buttons.lock() {
+/// The relay board behind `buttons`. A lock poisoned by a panic elsewhere still holds a usable
+/// board, and releasing the relays is exactly what is needed then, so it is taken anyway.
+pub fn board(buttons: &SharedButtons) -> MutexGuard<'_, Box<dyn Buttons>> {
+    match buttons.lock() {
         Ok(board) => board,
         Err(poisoned) => poisoned.into_inner(),
-    };
-    board.release_all()
+    }
+}
+
+/// Opens every relay of `buttons`, logging rather than failing: used on exit paths.
+pub fn release_all(buttons: &SharedButtons) -> Result<(), RigError> {
+    board(buttons).release_all()
 }

@@ -7,30 +7,24 @@ use tokio::time::Instant;
 
 use super::context::{Context, Interrupted, StepResult};
 use super::timeline::KeyAction;
+use crate::rig::board;
 use crate::rig::clock::unix_seconds;
 
 impl Context {
     fn set_relay(&self, button: &str, closed: bool) -> Result<(), String> {
-        let mut board = match self.buttons.lock() {
-            Ok(board) => board,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        board.set(button, closed).map_err(|e| e.to_string())
+        board(&self.buttons)
+            .set(button, closed)
+            .map_err(|e| e.to_string())
     }
 
     fn sense(&self, button: &str) -> Result<Option<bool>, String> {
-        let mut board = match self.buttons.lock() {
-            Ok(board) => board,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        board.sense(button).map_err(|e| e.to_string())
+        board(&self.buttons)
+            .sense(button)
+            .map_err(|e| e.to_string())
     }
 
     fn board_name(&self) -> String {
-        match self.buttons.lock() {
-            Ok(board) => board.id().to_string(),
-            Err(poisoned) => poisoned.into_inner().id().to_string(),
-        }
+        board(&self.buttons).id().to_string()
     }
 
     /// Closes a key's contact, waits the settle time and records the press with its feedback.
