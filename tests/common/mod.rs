@@ -62,3 +62,32 @@ pub fn sim_rig(dir: &Path, sim_extra: &str, sense: bool) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// Runs the listening benchmark with `options`, prints its table, and fails unless it heard
+/// `clips` recordings, at least `min_exact` of each language's codes exactly, every language
+/// right, and at most `max_wrong` wrong codes.
+pub fn hear_set_at_least(
+    options: &otprig::bench::listen::ListenBenchOptions,
+    clips: usize,
+    min_exact: &[(&str, f64)],
+    max_wrong: usize,
+) {
+    let report = otprig::bench::listen::run_listen_bench(options, &mut |_, _| {}).unwrap();
+    let mut table = Vec::new();
+    report.print(&mut table).unwrap();
+    println!("{}", String::from_utf8(table).unwrap());
+    assert_eq!(report.clips.len(), clips);
+    let by_language = report.tally_by(|h| h.clip.language.clone());
+    for &(language, floor) in min_exact {
+        let tally = by_language[language];
+        assert!(
+            tally.exact_share() >= floor,
+            "{language}: {}/{} exact, floor {floor}",
+            tally.exact,
+            tally.clips
+        );
+    }
+    let total = report.total();
+    assert_eq!(total.language_right, total.clips, "language decided wrong");
+    assert!(total.wrong <= max_wrong, "{} wrong codes", total.wrong);
+}
