@@ -693,7 +693,8 @@ fn align_span(
 
 /// How much more the best path costs, per frame of word `i`, when that word may be any digit
 /// but the one chosen: the word and its neighbours are aligned again (a word each, boundaries
-/// free) with and without that digit at its place. Infinite when no other digit fits.
+/// free) with and without that digit at its place. Infinite when no other digit fits, 0 when the
+/// words do not fit again.
 ///
 /// Why: the margins of [`confidences`] score the word on the boundaries its own template chose;
 /// a runner-up given its own boundaries (a short "to" where a long "nul" was, taking the rest
@@ -709,6 +710,10 @@ fn substitution_margin(
     let span = words[first].first..words[last].last + 1;
     let count = Some(last + 1 - first);
     let (best, _) = align_span(distances, span.clone(), silence_cost, count, false, None);
+    if !best.is_finite() {
+        // The words cannot be aligned again (they were, so this is not expected): no margin.
+        return 0.0;
+    }
     let exclude = Some((i - first, words[i].digit));
     let (other, _) = align_span(distances, span, silence_cost, count, false, exclude);
     (other - best) / (words[i].last + 1 - words[i].first) as f32
@@ -1038,8 +1043,8 @@ mod tests {
         };
         let doubtful = margin(&[0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0], 2);
         assert!(doubtful.abs() < 1e-4, "{doubtful}");
-        // Followed by a "3" instead, the "2"-like half can go nowhere but into the word: "1" in
-        // its place costs 4 a frame over three of its six frames, 2 a frame.
+        // Followed by a "3" instead, the "2"-like half costs 4 a frame wherever it goes (in a
+        // stretched "1", a "2" over the "3" or a "3" over it): 12 over the word's six frames.
         let clear = margin(&[0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 9.0, 9.0, 9.0], 3);
         assert!((clear - 2.0).abs() < 1e-4, "{clear}");
     }
