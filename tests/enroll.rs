@@ -1,7 +1,8 @@
 //! `otprig enroll` (issue 5): on the simulated audio code reader it makes the token read codes,
 //! their repeats and its serial number, labels the words with the codes the LCD reader sees,
 //! and writes a pack that hears its own readings; asked for the language the token does not
-//! speak, it switches the token's language first. A token that does not speak is refused.
+//! speak, it switches the token's language first and back at the end. A token that does not
+//! speak is refused.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -58,6 +59,14 @@ fn both_languages_are_enrolled_from_the_simulated_token_and_the_pack_hears_its_v
         en.contains("the token speaks da: pressing red+1 for en"),
         "{en}"
     );
+    // ... and switches it back at the end, confirmed by one more reading heard in Danish; a
+    // token enroll did not switch is left alone.
+    assert!(
+        en.contains("switching the token back to da: pressing red+1")
+            && en.contains("the token speaks da again"),
+        "{en}"
+    );
+    assert!(!da.contains("switching the token back"), "{da}");
     let (right, readings) = self_check(&en);
     assert!(readings >= 5 && right == readings, "{right} of {readings}");
 

@@ -9,7 +9,9 @@
 //!
 //! The token must speak `L`. When the rig's current voice pack can tell the language (it holds
 //! both) and hears the other one in the first reading, enroll presses the language chord once
-//! and starts again; otherwise `L` is taken as said, and the output says so.
+//! and starts again; otherwise `L` is taken as said, and the output says so. A token switched so
+//! is switched back at the end, and one more reading confirms it speaks its own language again:
+//! a lab bench is left as it was found.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -137,6 +139,8 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
     let mut enrolment = Enrolment::new();
     let mut readings: Vec<(Utterance, String)> = Vec::new();
     let mut language_checked = checker.is_none();
+    // The language the token spoke before enroll switched it.
+    let mut switched_from: Option<String> = None;
     if checker.is_none() {
         println!(
             "  the rig's voice pack cannot tell the language: the token is taken to speak {}",
@@ -177,6 +181,7 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
                             args.lang
                         );
                         press.input(toggle).await?;
+                        switched_from = Some(language);
                         continue;
                     }
                     println!(
@@ -219,6 +224,32 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
             }
             if enrolment.short_of(WANTED).is_empty() {
                 break;
+            }
+        }
+        if let (Some(original), Some(toggle), Some(listener)) = (&switched_from, &toggle, &checker)
+        {
+            println!("  switching the token back to {original}: pressing {toggle}");
+            press.input(toggle).await?;
+            press.input(&off).await?;
+            let pressed = Instant::now();
+            press.input(&show).await?;
+            let utterance = next_utterance(&senses, pressed).await?;
+            let heard = listener.recognise(
+                &utterance.samples,
+                utterance.sample_rate,
+                &LanguageChoice::Auto,
+                &[],
+            );
+            match heard.language {
+                Some(language) if &language == original => {
+                    println!("  the token speaks {language} again");
+                }
+                other => {
+                    return Err(format!(
+                        "the token was switched back to {original}, but its reading was heard in {}",
+                        other.as_deref().unwrap_or("no language")
+                    ));
+                }
             }
         }
         press.input(&off).await
