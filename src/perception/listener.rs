@@ -512,14 +512,19 @@ impl Distances {
         Self { values, offsets }
     }
 
-    /// The distances of frame `t` to the frames of each template, in digit order.
-    fn of(&self, t: usize) -> impl Iterator<Item = &[f32]> {
-        let width = self.offsets[self.offsets.len() - 1];
-        let row = &self.values[t * width..(t + 1) * width];
-        self.offsets.windows(2).map(move |w| &row[w[0]..w[1]])
+    /// The distances of frame `t` to the frames of template `digit`.
+    fn to(&self, t: usize, digit: usize) -> &[f32] {
+        let row = t * self.offsets[self.offsets.len() - 1];
+        &self.values[row + self.offsets[digit]..row + self.offsets[digit + 1]]
     }
 
-    fn templates(&self) -> impl Iterator<Item = usize> + '_ {
+    /// The distances of frame `t` to the frames of each template, in digit order.
+    fn of(&self, t: usize) -> impl Iterator<Item = &[f32]> {
+        (0..self.offsets.len() - 1).map(move |digit| self.to(t, digit))
+    }
+
+    /// How many frames each template has, in digit order.
+    fn template_lengths(&self) -> impl Iterator<Item = usize> + '_ {
         self.offsets.windows(2).map(|w| w[1] - w[0])
     }
 }
@@ -556,7 +561,10 @@ fn align_span(
     let silences = if words.is_some() { levels + 1 } else { 1 };
     // Each frame ends at most one word a level and one stretch of each silence.
     let mut traces: Vec<Trace> = Vec::with_capacity(frame_count * (levels + silences));
-    let empty_rows: Vec<Vec<Cell>> = distances.templates().map(|n| vec![NO_CELL; n]).collect();
+    let empty_rows: Vec<Vec<Cell>> = distances
+        .template_lengths()
+        .map(|n| vec![NO_CELL; n])
+        .collect();
     let mut rows: Vec<Vec<Vec<Cell>>> = vec![empty_rows.clone(); levels];
     let mut next = rows.clone();
     // Entry into a word of each level at frame t (paid WORD_PENALTY).
@@ -737,20 +745,27 @@ fn backtrack(traces: &[Trace], last: usize) -> Vec<Word> {
     words
 }
 
-/// The end-to-end alignment of `frames` (one word) with `template`, with the same steps as
-/// [`align`]: its mean frame cost and, for each frame, the template frame it is matched with.
-/// `None` when the word is too short for the template.
-fn word_path(frames: &[Frame], template: &[Frame]) -> Option<(f32, Vec<usize>)> {
-    let (n, m) = (frames.len(), template.len());
-    if n == 0 || m == 0 {
+/// The end-to-end alignment of the frames `span` (one word) with template `digit`, with the same
+/// steps as [`align_span`] and its `distances`: the mean frame cost and, for each frame, the
+/// template frame it is matched with. `None` when the word is too short for the template.
+fn word_path(
+    distances: &Distances,
+    span: std::ops::Range<usize>,
+    digit: usize,
+) -> Option<(f32, Vec<usize>)> {
+    if span.is_empty() {
+        return None;
+    }
+    let (n, m) = (span.len(), distances.to(span.start, digit).len());
+    if m == 0 {
         return None;
     }
     // Step taken into each cell (0 to MAX_STEP template frames), for the backtrack.
     let mut steps = vec![0_u8; n * m];
     let mut row = vec![f32::INFINITY; m];
     let mut next = row.clone();
-    for (t, frame) in frames.iter().enumerate() {
-        for (j, model) in template.iter().enumerate() {
+    for (t, frame) in span.enumerate() {
+        for (j, cost) in distances.to(frame, digit).iter().enumerate() {
             let (best, step) = if t == 0 {
                 (if j == 0 { 0.0 } else { f32::INFINITY }, 0)
             } else {
@@ -763,7 +778,7 @@ fn word_path(frames: &[Frame], template: &[Frame]) -> Option<(f32, Vec<usize>)> 
                 b
             };
             steps[t * m + j] = step;
-            next[j] = best + distance(frame, model);
+            next[j] = best + cost;
         }
         std::mem::swap(&mut row, &mut next);
     }
@@ -824,10 +839,10 @@ fn confidences(
         .enumerate()
         .map(|(i, (w, &speed))| {
             let segment = &frames[w.first..=w.last];
-            let mut costs: Vec<(usize, f32, Vec<usize>)> = templates
-                .iter()
-                .enumerate()
-                .filter_map(|(d, t)| word_path(segment, t).map(|(c, p)| (d, c, p)))
+            let mut costs: Vec<(usize, f32, Vec<usize>)> = (0..templates.len())
+                .filter_map(|d| {
+                    word_path(distances, w.first..w.last + 1, d).map(|(c, p)| (d, c, p))
+                })
                 .collect();
             costs.sort_by(|a, b| a.1.total_cmp(&b.1));
             let ratio = speed / median;
@@ -1070,14 +1085,21 @@ mod tests {
     fn word_paths_follow_the_template_end_to_end() {
         let template: Vec<Frame> = [0.0, 1.0, 2.0, 3.0].map(frame).to_vec();
         let word: Vec<Frame> = [0.0, 0.0, 1.0, 2.0, 2.0, 3.0].map(frame).to_vec();
-        let (cost, path) = word_path(&word, &template).unwrap();
+        let path_of = |frames: &[Frame], n: usize| {
+            word_path(
+                &Distances::new(frames, std::slice::from_ref(&template)),
+                0..n,
+                0,
+            )
+        };
+        let (cost, path) = path_of(&word, word.len()).unwrap();
         assert_eq!(path, vec![0, 0, 1, 2, 2, 3]);
         assert!(cost.abs() < 1e-6, "{cost}");
         // A word three times faster than its template: two frames cover four template frames
         // (a step advances at most three), one cannot.
         let fast: Vec<Frame> = [0.0, 3.0].map(frame).to_vec();
-        assert_eq!(word_path(&fast, &template).unwrap().1, vec![0, 3]);
-        assert!(word_path(&word[..1], &template).is_none());
+        assert_eq!(path_of(&fast, 2).unwrap().1, vec![0, 3]);
+        assert!(path_of(&word, 1).is_none());
     }
 
     #[test]
@@ -1091,8 +1113,9 @@ mod tests {
             .chain(vowel.map(|v| v + 0.3))
             .map(frame)
             .collect();
-        let (five_cost, five_path) = word_path(&heard, &five).unwrap();
-        let (nine_cost, nine_path) = word_path(&heard, &nine).unwrap();
+        let distances = Distances::new(&heard, &[five.clone(), nine.clone()]);
+        let (five_cost, five_path) = word_path(&distances, 0..heard.len(), 0).unwrap();
+        let (nine_cost, nine_path) = word_path(&distances, 0..heard.len(), 1).unwrap();
         let plain = 1.0 - five_cost / nine_cost;
         let weighted = discriminative_confidence(&heard, (&five, &five_path), (&nine, &nine_path));
         assert!(plain < MIN_CONFIDENCE, "{plain}");
