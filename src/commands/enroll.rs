@@ -156,21 +156,14 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
                 // A new code comes with the next time step.
                 tokio::time::sleep(profile.otp.step).await;
             }
-            let pressed = Instant::now();
-            press.input(&show).await?;
+            let (pressed, utterance) = press.hear(&show, &senses).await?;
             started = true;
-            let utterance = next_utterance(&senses, pressed).await?;
             let code = code_shown(&senses, pressed).await?;
             if !language_checked {
                 language_checked = true;
                 if let Some(listener) = &checker {
-                    let heard = listener.recognise(
-                        &utterance.samples,
-                        utterance.sample_rate,
-                        &LanguageChoice::Auto,
-                        &[code.len()],
-                    );
-                    if let Some(language) = heard.language.filter(|l| l != &args.lang) {
+                    let heard = language_of(listener, &utterance, &[code.len()]);
+                    if let Some(language) = heard.filter(|l| l != &args.lang) {
                         let Some(toggle) = &toggle else {
                             return Err(format!(
                                 "the token speaks {language}, and its profile has no language chord"
@@ -202,25 +195,15 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
             };
             take(&format!("round {round}, code"), utterance, &code);
             if let Some(repeat) = &repeat {
-                let pressed = Instant::now();
-                press.input(repeat).await?;
-                take(
-                    &format!("round {round}, repeat"),
-                    next_utterance(&senses, pressed).await?,
-                    &code,
-                );
+                let (_, utterance) = press.hear(repeat, &senses).await?;
+                take(&format!("round {round}, repeat"), utterance, &code);
             }
             if round == 1
                 && let Some(serial) = &serial
                 && !config.token.serial.is_empty()
             {
-                let pressed = Instant::now();
-                press.input(serial).await?;
-                take(
-                    "serial number",
-                    next_utterance(&senses, pressed).await?,
-                    &config.token.serial,
-                );
+                let (_, utterance) = press.hear(serial, &senses).await?;
+                take("serial number", utterance, &config.token.serial);
             }
             if enrolment.short_of(WANTED).is_empty() {
                 break;
@@ -231,16 +214,8 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
             println!("  switching the token back to {original}: pressing {toggle}");
             press.input(toggle).await?;
             press.input(&off).await?;
-            let pressed = Instant::now();
-            press.input(&show).await?;
-            let utterance = next_utterance(&senses, pressed).await?;
-            let heard = listener.recognise(
-                &utterance.samples,
-                utterance.sample_rate,
-                &LanguageChoice::Auto,
-                &[],
-            );
-            match heard.language {
+            let (_, utterance) = press.hear(&show, &senses).await?;
+            match language_of(listener, &utterance, &[]) {
                 Some(language) if &language == original => {
                     println!("  the token speaks {language} again");
                 }
@@ -362,6 +337,30 @@ impl Presser {
             .await
             .map_err(|e| e.to_string())
     }
+
+    /// Presses `input` and waits for what the token says after it; also gives when the press
+    /// began (the display's reading after it is the code spoken).
+    async fn hear(
+        &self,
+        input: &str,
+        senses: &SharedSenses,
+    ) -> Result<(Instant, Utterance), String> {
+        let pressed = Instant::now();
+        self.input(input).await?;
+        Ok((pressed, next_utterance(senses, pressed).await?))
+    }
+}
+
+/// The language `listener` hears `utterance` in, listening for a code of one of `lengths`.
+fn language_of(listener: &Listener, utterance: &Utterance, lengths: &[usize]) -> Option<String> {
+    listener
+        .recognise(
+            &utterance.samples,
+            utterance.sample_rate,
+            &LanguageChoice::Auto,
+            lengths,
+        )
+        .language
 }
 
 /// Reads the LCD at the camera's rate into `senses` until cancelled.
