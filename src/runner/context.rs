@@ -136,9 +136,9 @@ impl StepResult {
 
     /// Adds the audio of a stretch of the microphone's stream (from the timeline's ring) as
     /// evidence: what the rig heard where it expected speech.
-    pub fn with_audio(mut self, span: &AudioSpan, caption: impl Into<String>) -> Self {
+    pub fn with_audio(mut self, span: AudioSpan, caption: impl Into<String>) -> Self {
         self.clips.push((
-            Arc::new(span.samples.clone()),
+            Arc::new(span.samples),
             SAMPLE_RATE,
             span.start,
             caption.into(),

@@ -203,7 +203,7 @@ impl Context {
                                 span.gaps.as_secs_f64()
                             )
                         };
-                        fail.with_audio(&span, caption)
+                        fail.with_audio(span, caption)
                     }
                     None => fail,
                 })
