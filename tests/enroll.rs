@@ -1,8 +1,8 @@
 //! `otprig enroll` (issue 5): on the simulated audio code reader it makes the token read codes,
 //! their repeats and its serial number, labels the words with the codes the LCD reader sees,
 //! and writes a pack that hears its own readings; asked for the language the token does not
-//! speak, it switches the token's language first and back at the end. A token that does not
-//! speak is refused.
+//! speak, it switches the token's language first and back at the end, and journals every press
+//! and reading. A token that does not speak is refused.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -43,6 +43,63 @@ fn self_check(stdout: &str) -> (usize, usize) {
     )
 }
 
+/// The events of `<out>/<lang>/enroll.jsonl`, each checked to be JSON with a device time no
+/// earlier than the one before.
+fn journal(out: &std::path::Path, lang: &str) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(out.join(lang).join("enroll.jsonl")).unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    for pair in events.windows(2) {
+        assert!(pair[0]["t"].as_f64() <= pair[1]["t"].as_f64(), "{pair:?}");
+    }
+    events
+}
+
+/// The inputs pressed for `purpose`.
+fn presses_for<'a>(events: &'a [serde_json::Value], purpose: &str) -> Vec<&'a str> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "press" && e["purpose"] == purpose)
+        .filter_map(|e| e["input"].as_str())
+        .collect()
+}
+
+/// The enrolment's journal accounts for it: started and finished with the pack written, every
+/// reading used (as many as the output counts) after the speech it labels, and the language
+/// chord pressed only when the language was switched, once each way.
+fn check_journal(out: &std::path::Path, lang: &str, readings: usize, switched: bool) {
+    let events = journal(out, lang);
+    assert_eq!(events[0]["event"], "enroll_started");
+    assert_eq!(events[0]["language"], lang);
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "enroll_finished");
+    assert_eq!(last["outcome"], "pack written", "{last}");
+    let used: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["event"] == "reading" && e["not_used"].is_null())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(used.len(), readings);
+    for i in used {
+        let speech = events[..i]
+            .iter()
+            .rev()
+            .find(|e| e["event"] == "speech")
+            .unwrap();
+        assert!(
+            speech["start_s"].as_f64() < speech["end_s"].as_f64(),
+            "{speech}"
+        );
+    }
+    let switches = presses_for(&events, "switch the language");
+    let expected: &[&str] = if switched { &["red+1", "red+1"] } else { &[] };
+    assert_eq!(switches, expected);
+    assert!(!presses_for(&events, "show a code").is_empty());
+}
+
 #[test]
 fn both_languages_are_enrolled_from_the_simulated_token_and_the_pack_hears_its_voice() {
     let dir = tempfile::tempdir().unwrap();
@@ -51,6 +108,7 @@ fn both_languages_are_enrolled_from_the_simulated_token_and_the_pack_hears_its_v
     assert!(da.contains("serial number 4711093582: 10 words"), "{da}");
     let (right, readings) = self_check(&da);
     assert!(readings >= 5 && right == readings, "{right} of {readings}");
+    check_journal(dir.path(), "da", readings, false);
 
     // The simulated token starts in Danish: asked for English, enroll switches it.
     let (code, en) = enroll("en", dir.path());
@@ -69,6 +127,7 @@ fn both_languages_are_enrolled_from_the_simulated_token_and_the_pack_hears_its_v
     assert!(!da.contains("switching the token back"), "{da}");
     let (right, readings) = self_check(&en);
     assert!(readings >= 5 && right == readings, "{right} of {readings}");
+    check_journal(dir.path(), "en", readings, true);
 
     // The enrolled pack, in both languages, hears fresh readings of the simulator's voice that
     // were not part of the enrolment, and decides their language.

@@ -12,10 +12,15 @@
 //! and starts again; otherwise `L` is taken as said, and the output says so. A token switched so
 //! is switched back at the end, and one more reading confirms it speaks its own language again:
 //! a lab bench is left as it was found.
+//!
+//! Every press, every reading (what the LCD showed, when the speech began and ended, whether its
+//! words were used) and the outcome go to `<out>/<lang>/enroll.jsonl` as they happen, in the
+//! run journal's format: the pack's provenance, readable after a crash.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde_json::json;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
@@ -33,6 +38,7 @@ use crate::perception::observation::DisplayTracker;
 use crate::perception::segmenter::{Segmenter, Utterance};
 use crate::perception::voice_pack::VoicePack;
 use crate::rig::{self, Camera, Microphone, ReleaseOnDrop, SharedButtons};
+use crate::runner::journal::{Journal, round_ms};
 
 /// Examples wanted of every digit.
 pub const WANTED: usize = 2;
@@ -106,6 +112,10 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
 
     let rig = build_rig(&config, args.seed, &[])?;
     let _release = ReleaseOnDrop(rig.buttons.clone());
+    let journal_folder = out.join(&args.lang);
+    std::fs::create_dir_all(&journal_folder)
+        .map_err(|e| Error::Usage(format!("{}: {e}", journal_folder.display())))?;
+    let journal = Journal::create(&journal_folder.join("enroll.jsonl"))?;
     let Some(microphone) = rig.microphone else {
         return Err(Error::Usage(format!(
             "{}: the rig has no microphone",
@@ -126,7 +136,14 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
         buttons: rig.buttons.clone(),
         hold: profile.timing.press,
         gap: profile.timing.chord_gap,
+        journal: journal.clone(),
+        started: Instant::now(),
     };
+    journal.append(
+        0.0,
+        "enroll_started",
+        json!({ "rig": config.name, "token": profile.name, "language": args.lang }),
+    )?;
     let checker = VoicePack::load(&microphone_config.voice_pack)
         .ok()
         .filter(|pack| pack.languages().len() > 1)
@@ -152,17 +169,19 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
         let mut started = false;
         while round < MAX_ROUNDS {
             if started {
-                press.input(&off).await?;
+                press.input(&off, "off").await?;
                 // A new code comes with the next time step.
                 tokio::time::sleep(profile.otp.step).await;
             }
-            let (pressed, utterance) = press.hear(&show, &senses).await?;
+            let (pressed, utterance) = press.hear(&show, "show a code", &senses).await?;
             started = true;
             let code = code_shown(&senses, pressed).await?;
+            press.note("display", json!({ "code": code }))?;
             if !language_checked {
                 language_checked = true;
                 if let Some(listener) = &checker {
                     let heard = language_of(listener, &utterance, &[code.len()]);
+                    press.note("language_heard", json!({ "language": heard }))?;
                     if let Some(language) = heard.filter(|l| l != &args.lang) {
                         let Some(toggle) = &toggle else {
                             return Err(format!(
@@ -173,7 +192,7 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
                             "  the token speaks {language}: pressing {toggle} for {}",
                             args.lang
                         );
-                        press.input(toggle).await?;
+                        press.input(toggle, "switch the language").await?;
                         switched_from = Some(language);
                         continue;
                     }
@@ -184,26 +203,32 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
                 }
             }
             round += 1;
-            let mut take = |what: &str, utterance: Utterance, digits: &str| match enrolment
-                .add_reading(&utterance, digits)
-            {
-                Ok(()) => {
-                    println!("  {what} {digits}: {} words", digits.len());
-                    readings.push((utterance, digits.to_owned()));
+            let mut take = |what: &str, utterance: Utterance, digits: &str| {
+                let refused = enrolment.add_reading(&utterance, digits).err();
+                match &refused {
+                    None => {
+                        println!("  {what} {digits}: {} words", digits.len());
+                        readings.push((utterance, digits.to_owned()));
+                    }
+                    Some(e) => println!("  {what} {digits}: not used ({e})"),
                 }
-                Err(e) => println!("  {what} {digits}: not used ({e})"),
+                let not_used = refused.map(|e| e.to_string());
+                press.note(
+                    "reading",
+                    json!({ "what": what, "digits": digits, "not_used": not_used }),
+                )
             };
-            take(&format!("round {round}, code"), utterance, &code);
+            take(&format!("round {round}, code"), utterance, &code)?;
             if let Some(repeat) = &repeat {
-                let (_, utterance) = press.hear(repeat, &senses).await?;
-                take(&format!("round {round}, repeat"), utterance, &code);
+                let (_, utterance) = press.hear(repeat, "repeat the code", &senses).await?;
+                take(&format!("round {round}, repeat"), utterance, &code)?;
             }
             if round == 1
                 && let Some(serial) = &serial
                 && !config.token.serial.is_empty()
             {
-                let (_, utterance) = press.hear(serial, &senses).await?;
-                take("serial number", utterance, &config.token.serial);
+                let (_, utterance) = press.hear(serial, "read the serial number", &senses).await?;
+                take("serial number", utterance, &config.token.serial)?;
             }
             if enrolment.short_of(WANTED).is_empty() {
                 break;
@@ -212,10 +237,12 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
         if let (Some(original), Some(toggle), Some(listener)) = (&switched_from, &toggle, &checker)
         {
             println!("  switching the token back to {original}: pressing {toggle}");
-            press.input(toggle).await?;
-            press.input(&off).await?;
-            let (_, utterance) = press.hear(&show, &senses).await?;
-            match language_of(listener, &utterance, &[]) {
+            press.input(toggle, "switch the language").await?;
+            press.input(&off, "off").await?;
+            let (_, utterance) = press.hear(&show, "show a code", &senses).await?;
+            let heard = language_of(listener, &utterance, &[]);
+            press.note("language_heard", json!({ "language": heard }))?;
+            match heard {
                 Some(language) if &language == original => {
                     println!("  the token speaks {language} again");
                 }
@@ -227,22 +254,32 @@ pub async fn enroll_command(args: &EnrollArgs) -> Result<i32, Error> {
                 }
             }
         }
-        press.input(&off).await
+        press.input(&off, "off").await
     }
     .await;
     cancel.cancel();
     let _ = camera_task.await;
     let _ = microphone_task.await;
     rig::release_all(&rig.buttons)?;
-    if let Err(message) = result {
-        eprintln!("otprig enroll: {}: {message}", config.name);
-        return Ok(EXIT_RIG_ERROR);
-    }
     let counts = enrolment.counts();
-    let written = match enrolment.write_pack(&out, &args.lang) {
+    let examples: serde_json::Map<String, serde_json::Value> = counts
+        .iter()
+        .map(|(digit, n)| (digit.to_string(), json!(n)))
+        .collect();
+    let written = result.and_then(|()| {
+        enrolment
+            .write_pack(&out, &args.lang)
+            .map_err(|e| e.to_string())
+    });
+    let outcome = match &written {
+        Ok(_) => json!({ "outcome": "pack written", "examples": examples }),
+        Err(message) => json!({ "outcome": "rig error", "message": message, "examples": examples }),
+    };
+    journal.append(press.device_s(Instant::now()), "enroll_finished", outcome)?;
+    let written = match written {
         Ok(written) => written,
-        Err(e) => {
-            eprintln!("otprig enroll: {}: {e}", config.name);
+        Err(message) => {
+            eprintln!("otprig enroll: {}: {message}", config.name);
             return Ok(EXIT_RIG_ERROR);
         }
     };
@@ -324,15 +361,33 @@ async fn code_shown(senses: &SharedSenses, after: Instant) -> Result<String, Str
     }
 }
 
-/// Presses the token's inputs (`red`, `red+0`) through the relays with its profile's timing.
+/// Presses the token's inputs (`red`, `red+0`) through the relays with its profile's timing,
+/// and journals each press and what it made the token say.
 struct Presser {
     buttons: SharedButtons,
     hold: Duration,
     gap: Duration,
+    journal: Journal,
+    /// Device time 0 of the journal.
+    started: Instant,
 }
 
 impl Presser {
-    async fn input(&self, input: &str) -> Result<(), String> {
+    /// Seconds since the enrolment started, at `at`.
+    fn device_s(&self, at: Instant) -> f64 {
+        at.saturating_duration_since(self.started).as_secs_f64()
+    }
+
+    /// Appends an event to the enrolment's journal, stamped now.
+    fn note(&self, event: &str, fields: serde_json::Value) -> Result<(), String> {
+        self.journal
+            .append(self.device_s(Instant::now()), event, fields)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Presses `input`, which is meant to do `purpose` (journalled with it).
+    async fn input(&self, input: &str, purpose: &str) -> Result<(), String> {
+        self.note("press", json!({ "input": input, "purpose": purpose }))?;
         rig::press_input(&self.buttons, input, self.hold, self.gap)
             .await
             .map_err(|e| e.to_string())
@@ -343,11 +398,20 @@ impl Presser {
     async fn hear(
         &self,
         input: &str,
+        purpose: &str,
         senses: &SharedSenses,
     ) -> Result<(Instant, Utterance), String> {
         let pressed = Instant::now();
-        self.input(input).await?;
-        Ok((pressed, next_utterance(senses, pressed).await?))
+        self.input(input, purpose).await?;
+        let utterance = next_utterance(senses, pressed).await?;
+        self.note(
+            "speech",
+            json!({
+                "start_s": round_ms(self.device_s(utterance.start)),
+                "end_s": round_ms(self.device_s(utterance.end)),
+            }),
+        )?;
+        Ok((pressed, utterance))
     }
 }
 
