@@ -975,6 +975,11 @@ mod tests {
         f
     }
 
+    /// The digits of an alignment's words, in order.
+    fn digits(words: &[Word]) -> Vec<usize> {
+        words.iter().map(|w| w.digit).collect()
+    }
+
     #[test]
     fn a_known_word_count_splits_words_that_run_together() {
         // Two "0" words back to back with no pause: the free path takes them for one stretched
@@ -983,7 +988,6 @@ mod tests {
             vec![[0.0; 4].map(frame).to_vec(), [5.0; 4].map(frame).to_vec()];
         let frames: Vec<Frame> = [0.0; 8].map(frame).to_vec();
         let silence = vec![10.0; frames.len()];
-        let digits = |words: &[Word]| words.iter().map(|w| w.digit).collect::<Vec<_>>();
         let (_, free) = align(&frames, &silence, &templates, None);
         assert_eq!(digits(&free), vec![0]);
         let (cost, two) = align(&frames, &silence, &templates, Some(2));
@@ -1071,7 +1075,6 @@ mod tests {
         let frames: Vec<Frame> = [0.0; 6].map(frame).to_vec();
         let silence = vec![10.0; frames.len()];
         let distances = Distances::new(&frames, &templates);
-        let digits = |words: &[Word]| words.iter().map(|w| w.digit).collect::<Vec<_>>();
         let (best, words) = align_span(&distances, 0..6, &silence, Some(2), false, None);
         assert_eq!(digits(&words), vec![0, 0]);
         let (other, words) = align_span(&distances, 0..6, &silence, Some(2), false, Some((1, 0)));
