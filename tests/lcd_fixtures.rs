@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use otprig::perception::lcd::{LcdReader, LcdReading, Quad, read_window};
 
-/// Floors of this version (measured: 353 of 360 exact, 50 of 51 blanks).
-const MIN_EXACT_SHARE: f64 = 0.98;
-const MIN_BLANK_SHARE: f64 = 0.98;
+/// Floors of this version (measured: 355 of 360 exact, 51 of 51 blanks).
+const MIN_EXACT_SHARE: f64 = 0.985;
+const MIN_BLANK_SHARE: f64 = 1.0;
 /// A wrong code at or above this confidence fails the test outright.
 const HIGH_CONFIDENCE: f32 = 0.9;
 /// Displays showing a code read as blank, tolerated in this version (measured: 1, faint hairline
@@ -24,7 +24,8 @@ const MAX_BLANK_ON_CODE: usize = 1;
 /// Photos of unseen sets (`fixtures/lcd-unseen/`) on which the reader once gave a wrong verdict:
 /// a good token blamed for an invalid pattern (glare on a bright panel, photo-0103; a barcode
 /// sticker read as digits beside a blank display, photo-0306) or a wrong code (an 8 read as a 0
-/// under glare over its middle bar, seed13-photo-0094 and -0338). Each must read right or be
+/// under glare over its middle bar, seed13-photo-0094 and -0338; an 8 read as a 9 with a glare
+/// spot over most of its segment e, seed21-photo-0310). Each must read right or be
 /// blamed on the rig, never on the token, and a blank display must read blank.
 #[test]
 fn unseen_photos_read_right_or_blame_the_rig() {
@@ -47,7 +48,7 @@ fn unseen_photos_read_right_or_blame_the_rig() {
         }
         photos += 1;
     }
-    assert_eq!(photos, 4);
+    assert_eq!(photos, 5);
 }
 
 #[test]

@@ -643,7 +643,7 @@ fn a_glare_halo_in_a_ones_cell_is_no_ink() {
 
 /// Glare spots swept over the digits (7 places across, 3 down, 3 sizes, 2 strengths, 3 setups,
 /// 3 codes): prints how many read right, wrong, or blamed on the token. No wrong code and no
-/// token fault (glare is the rig's light); most frames still read (1029 of 1134 on this
+/// token fault (glare is the rig's light); most frames still read (1047 of 1134 on this
 /// version; 864, with 41 wrong codes and 9 token faults, before the panel estimate followed
 /// glare).
 #[test]

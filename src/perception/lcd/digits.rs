@@ -43,8 +43,9 @@ const OVEREXPOSED_INK: f32 = 0.6;
 // Darkness limits (0 = panel, 1 = black).
 /// Below this the darkest spot is no ink: ghosts of unlit segments reach about 0.1-0.15.
 const NO_INK: f32 = 0.17;
-/// Mean darkness over a square a sixth of the region high above which faint ink is a defocused
-/// digit rather than ghosts (ghosts average to well under 0.1).
+/// Mean darkness over a square a sixth of the region high (in two thirds of the band, see
+/// [`broad_darkness`]) above which faint ink is a defocused code rather than ghosts (ghosts
+/// average to well under 0.1).
 const BROAD_INK: f32 = 0.12;
 /// Lit segments are at least this dark (ghosts of unlit ones reach about 0.12), or half the
 /// display's ink level if that is lower, but never lighter than [`FAINT_LIT_MIN`].
@@ -73,6 +74,13 @@ const DOUBT_HIGH: f32 = 0.7;
 /// a trace of ink showing; the trace, not the share, is the telling part: a spot grazing the
 /// line washes the ink beside it too).
 const GLARE_HIDES: f32 = 0.1;
+/// Share of a stroke's line under glare from which it is mostly hidden: then a fainter trace
+/// ([`MOSTLY_TRACE`]) already makes it a lit stroke washed out, and the local contrast of what
+/// little is left cannot clear it.
+const GLARE_MOSTLY: f32 = 0.5;
+/// See [`GLARE_MOSTLY`]: darkness relative to the display's ink level, or local contrast as a
+/// share of the way from the unlit strokes to the lit ones.
+const MOSTLY_TRACE: f32 = 0.12;
 /// An unlit segment under glare this dark relative to the display's ink level shows a lit stroke
 /// washed out (clean panel under glare stays near 0).
 const GLARE_SHOWS_INK: f32 = 0.15;
@@ -840,10 +848,18 @@ fn glare_could_change(
 ) -> bool {
     let hidden = segments_where(|i| {
         let s = segments[i];
-        (mask | settled) & (1 << i) == 0
-            && s.glare >= GLARE_HIDES
-            && (s.darkness >= GLARE_SHOWS_INK * level
-                || local.is_some_and(|l| l.shows_ink(s.local)))
+        let shows = |trace: f32| {
+            s.darkness >= trace * level
+                || local.is_some_and(|l| s.local.is_some_and(|c| l.share(c) > trace))
+        };
+        // Mostly under glare, the little left to see is no proof the stroke is unlit, whatever
+        // its local contrast settled.
+        let mostly_hidden = mask & (1 << i) == 0 && s.glare >= GLARE_MOSTLY && shows(MOSTLY_TRACE);
+        mostly_hidden
+            || ((mask | settled) & (1 << i) == 0
+                && s.glare >= GLARE_HIDES
+                && (s.darkness >= GLARE_SHOWS_INK * level
+                    || local.is_some_and(|l| l.shows_ink(s.local))))
     });
     let shown = decode_mask(mask);
     flipping_any(mask, hidden, |digit| digit.is_some() && digit != shown)
@@ -1042,7 +1058,10 @@ fn darkness_reference(darkness: &[f32], w: usize, h: usize) -> f32 {
     1.0
 }
 
-/// The largest mean darkness of a `window`×`window` square (sampled every other pixel).
+/// The mean darkness of the darkest `window`×`window` square (sampled every other pixel) in each
+/// third of the band, left to right, and of those three the middle one: a defocused code smears
+/// ink over most of the band, a glare spot's halo (the panel estimate raised around it) darkens
+/// one place.
 fn broad_darkness(darkness: &[f32], w: usize, h: usize, window: usize) -> f32 {
     if w < window || h < window {
         return 0.0;
@@ -1057,16 +1076,18 @@ fn broad_darkness(darkness: &[f32], w: usize, h: usize, window: usize) -> f32 {
         }
     }
     let area = (window * window) as f64;
-    let mut best = f64::MIN;
+    let mut strips = [f64::MIN; 3];
     for y in (0..=h - window).step_by(2) {
         for x in (0..=w - window).step_by(2) {
             let (x1, y1) = (x + window, y + window);
             let sum = table[y1 * (w + 1) + x1] - table[y * (w + 1) + x1] - table[y1 * (w + 1) + x]
                 + table[y * (w + 1) + x];
-            best = best.max(sum / area);
+            let strip = ((x + window / 2) * 3 / w).min(2);
+            strips[strip] = strips[strip].max(sum / area);
         }
     }
-    best as f32
+    strips.sort_by(f64::total_cmp);
+    strips[1] as f32
 }
 
 impl Patch {
@@ -1756,10 +1777,11 @@ impl Layout {
     /// `side - ink`, where ink is the darkest grey across the stroke's width and side the darker
     /// of the panel a stroke's width and a half either side (the darker: a glare spot beside the
     /// line must not pass for contrast; past the band's edge, the one side inside counts unless it
-    /// is above `glare_level`). Ink takes a share of the light that falls on it, glare adds light
-    /// on top of ink and panel alike: the difference stays where the darkness against the coarse
-    /// panel estimate washes out. An unlit stroke stays near 0; none where no point of the line
-    /// has a side to compare with.
+    /// is above `glare_level`; a point with glare on one side and a side as dark as the stroke on
+    /// the other has no panel to compare with). Ink takes a share of the light that falls on it,
+    /// glare adds light on top of ink and panel alike: the difference stays where the darkness
+    /// against the coarse panel estimate washes out. An unlit stroke stays near 0; none where
+    /// less than a quarter of the line has a side to compare with.
     fn local_contrast(
         &self,
         k: usize,
@@ -1793,15 +1815,27 @@ impl Layout {
             cell.pixel(u, v, band).map(|i| f32::from(band.grey[i]))
         };
         let mut contrasts = Vec::with_capacity(32);
+        let mut points = 0usize;
         let mut b = along.0;
         while b <= along.1 {
+            points += 1;
             let ink = [-0.5 * width, 0.0, 0.5 * width]
                 .iter()
                 .filter_map(|&d| grey(stroke + d, b))
                 .reduce(f32::min);
             // Past the band's edge only one side shows: it counts unless it is glare.
             let side = match (grey(stroke - beside, b), grey(stroke + beside, b)) {
-                (Some(before), Some(after)) => Some(before.min(after)),
+                (Some(before), Some(after)) => {
+                    let (darker, lighter) = (before.min(after), before.max(after));
+                    // Glare on one side, and on the other a side about as dark as the stroke
+                    // (the next digit's stroke, or a loop smeared shut): no panel to compare
+                    // with here, and the darker side would clear a lit stroke.
+                    let like_stroke = ink.is_some_and(|ink| {
+                        let span = lighter - ink;
+                        (ink - 0.25 * span..=ink + 0.5 * span).contains(&darker)
+                    });
+                    (lighter <= glare_level || !like_stroke).then_some(darker)
+                }
                 (Some(one), None) | (None, Some(one)) => (one <= glare_level).then_some(one),
                 (None, None) => None,
             };
@@ -1810,7 +1844,11 @@ impl Layout {
             }
             b += step_along;
         }
-        // Where a quarter of the stroke shows, a lit stroke shows.
+        // Where a quarter of the stroke shows, a lit stroke shows; where less than a quarter
+        // has a side to compare with, nothing is told.
+        if contrasts.len() * 4 < points {
+            return None;
+        }
         contrasts.sort_by(f32::total_cmp);
         contrasts.get(contrasts.len() * 3 / 4).copied()
     }
