@@ -848,18 +848,19 @@ fn glare_could_change(
 ) -> bool {
     let hidden = segments_where(|i| {
         let s = segments[i];
-        let shows = |trace: f32| {
-            s.darkness >= trace * level
-                || local.is_some_and(|l| s.local.is_some_and(|c| l.share(c) > trace))
+        // A trace of ink: this share of the display's ink level dark, or local contrast beyond
+        // this share of the way to a lit stroke's.
+        let shows = |dark: f32, contrast: f32| {
+            s.darkness >= dark * level || local.is_some_and(|l| l.shows_ink(s.local, contrast))
         };
         // Mostly under glare, the little left to see is no proof the stroke is unlit, whatever
         // its local contrast settled.
-        let mostly_hidden = mask & (1 << i) == 0 && s.glare >= GLARE_MOSTLY && shows(MOSTLY_TRACE);
+        let mostly_hidden =
+            mask & (1 << i) == 0 && s.glare >= GLARE_MOSTLY && shows(MOSTLY_TRACE, MOSTLY_TRACE);
         mostly_hidden
             || ((mask | settled) & (1 << i) == 0
                 && s.glare >= GLARE_HIDES
-                && (s.darkness >= GLARE_SHOWS_INK * level
-                    || local.is_some_and(|l| l.shows_ink(s.local))))
+                && shows(GLARE_SHOWS_INK, SECOND_LOOK_UNLIT))
     });
     let shown = decode_mask(mask);
     flipping_any(mask, hidden, |digit| digit.is_some() && digit != shown)
@@ -1004,10 +1005,10 @@ impl LocalLevels {
         })
     }
 
-    /// True when local contrast `local` is more than an unlit stroke's (beyond
-    /// [`SECOND_LOOK_UNLIT`] of the way to a lit one's): some ink shows.
-    fn shows_ink(&self, local: Option<f32>) -> bool {
-        local.is_some_and(|local| self.share(local) > SECOND_LOOK_UNLIT)
+    /// True when local contrast `local` is more than `beyond` of the way from an unlit stroke's
+    /// to a lit one's: some ink shows.
+    fn shows_ink(&self, local: Option<f32>, beyond: f32) -> bool {
+        local.is_some_and(|local| self.share(local) > beyond)
     }
 }
 
