@@ -1087,8 +1087,11 @@ fn broad_darkness(darkness: &[f32], w: usize, h: usize, window: usize) -> f32 {
             strips[strip] = strips[strip].max(sum / area);
         }
     }
-    strips.sort_by(f64::total_cmp);
-    strips[1] as f32
+    // A band too narrow for a square in every third: the middle of those that hold one, the
+    // darker of two (never an empty third's nothing, which would pass for a blank display).
+    let mut filled: Vec<f64> = strips.into_iter().filter(|&d| d > f64::MIN).collect();
+    filled.sort_by(f64::total_cmp);
+    filled.get(filled.len() / 2).map_or(0.0, |&d| d as f32)
 }
 
 impl Patch {
@@ -2018,6 +2021,22 @@ fn fit_line(points: &[(f32, f32, f32)]) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broad_darkness_is_the_middle_third_and_never_an_empty_one() {
+        // One dark blob (a glare halo) in the left third of a wide band: the middle third's.
+        let (w, h) = (60, 18);
+        let mut band = vec![0.02f32; w * h];
+        for y in 0..h {
+            for x in 0..8 {
+                band[y * w + x] = 0.5;
+            }
+        }
+        assert!(broad_darkness(&band, w, h, 3) < 0.05);
+        // A band so narrow that only its left third holds a square: that square's darkness.
+        let narrow = vec![0.3f32; 4 * h];
+        assert!((broad_darkness(&narrow, 4, h, 3) - 0.3).abs() < 1e-6);
+    }
 
     /// Segment bits: a = 0 … g = 6.
     const A: u8 = 1 << 0;
