@@ -82,7 +82,8 @@ const GLARE_MOSTLY: f32 = 0.5;
 /// share of the way from the unlit strokes to the lit ones.
 const MOSTLY_TRACE: f32 = 0.12;
 /// An unlit segment under glare this dark relative to the display's ink level shows a lit stroke
-/// washed out (clean panel under glare stays near 0).
+/// washed out (clean panel under glare stays near 0): it may be lit, and it is when its local
+/// contrast shows a stroke too (see [`washed_strokes`]).
 const GLARE_SHOWS_INK: f32 = 0.15;
 /// Glare: light at least this many times the panel level of its digit's cell …
 const GLARE_LIGHT: f32 = 1.25;
@@ -698,6 +699,15 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32, by_shape: bool) -> LcdRead {
                 }
             }
         }
+        // A stroke washed out by glare that still shows its ink, lit to make a digit.
+        if let Some(lit) = washed_strokes(mask, segments, level, local) {
+            for (i, margin) in margins.iter_mut().enumerate() {
+                if (lit ^ mask) & (1 << i) != 0 {
+                    *margin = margin.min(MIN_CONFIDENCE);
+                }
+            }
+            mask = lit;
+        }
         for (i, s) in segments.iter().enumerate() {
             if mask & (1 << i) != 0 {
                 edges.push(s.edge);
@@ -864,6 +874,39 @@ fn glare_could_change(
     });
     let shown = decode_mask(mask);
     flipping_any(mask, hidden, |digit| digit.is_some() && digit != shown)
+}
+
+/// `mask` with its unlit segments under glare ([`GLARE_HIDES`]) that still show a washed-out
+/// stroke lit, when that makes a digit: at least [`GLARE_SHOWS_INK`] of the display's ink `level`
+/// dark, and with more local contrast than an unlit stroke ([`SECOND_LOOK_UNLIT`] of the way to a
+/// lit one, by the display's `local` levels). Where the contrast cannot be measured (glare on one
+/// side) the darkness alone lights a stroke, and only to make a digit of a position that shows
+/// none. `None` when no stroke is washed or lighting them makes no digit.
+///
+/// Measured on the fixture set and four unseen renderer sets: unlit segments under glare showed
+/// at most 0.06 of the way to a lit stroke's local contrast, however dark a halo made them, and
+/// washed-out lit ones up to 0.4.
+fn washed_strokes(
+    mask: u8,
+    segments: &[Segment; 7],
+    level: f32,
+    local: Option<LocalLevels>,
+) -> Option<u8> {
+    let completes = decode_mask(mask).is_none();
+    let washed = segments_where(|i| {
+        let s = segments[i];
+        let contrast = match (local, s.local) {
+            (Some(l), Some(_)) => l.shows_ink(s.local, SECOND_LOOK_UNLIT),
+            (Some(_), None) => completes,
+            (None, _) => false,
+        };
+        mask & (1 << i) == 0
+            && s.glare >= GLARE_HIDES
+            && s.darkness >= GLARE_SHOWS_INK * level
+            && contrast
+    });
+    let lit = mask | washed;
+    (washed != 0 && decode_mask(lit).is_some()).then_some(lit)
 }
 
 /// True when lighting some of the unlit segments of `mask` that lie under glare
@@ -2134,6 +2177,65 @@ mod tests {
             decide(&sampled, 0.5, true).reading,
             LcdReading::Code("999999".into())
         );
+    }
+
+    #[test]
+    fn a_stroke_washed_by_glare_is_lit_where_its_darkness_and_contrast_both_show_it() {
+        // Segment e of the first 9 a third under glare: 0.2 of the ink level dark, and its
+        // contrast to the panel beside it a third of the way to a lit stroke's (doubt for the
+        // second look, which needs half).
+        let mut sampled = nines();
+        sampled[0][4] = Segment {
+            darkness: 0.1,
+            edge: 0.3,
+            glare: 0.33,
+            local: Some(22.0),
+        };
+        let read = decide(&sampled, 0.5, true);
+        assert_eq!(read.reading, LcdReading::Code("899999".into()));
+        // Lit on that evidence alone: reported, but never with more than the least confidence.
+        assert!(read.confidence <= MIN_CONFIDENCE);
+        // The contrast of an unlit stroke: the halo darkened the panel, no stroke; it may be
+        // washed out all the same, so the position cannot be told.
+        sampled[0][4].local = Some(6.0);
+        let doubt = LcdReading::Unreadable(Unreadable::OverExposed);
+        assert_eq!(decide(&sampled, 0.5, true).reading, doubt);
+        // Contrast unmeasured: an 8 and a 9 are both digits, so the darkness alone decides nothing.
+        sampled[0][4].local = None;
+        assert_eq!(decide(&sampled, 0.5, true).reading, doubt);
+        // No trace of darkness under the glare: the contrast alone lights nothing, though it
+        // leaves the doubt.
+        sampled[0][4].darkness = 0.02;
+        sampled[0][4].local = Some(22.0);
+        assert_eq!(decide(&sampled, 0.5, true).reading, doubt);
+        // Neither: clean panel under the glare, an unlit e and a 9.
+        sampled[0][4].local = Some(6.0);
+        assert_eq!(
+            decide(&sampled, 0.5, true).reading,
+            LcdReading::Code("999999".into())
+        );
+    }
+
+    #[test]
+    fn a_washed_stroke_with_unmeasured_contrast_completes_only_a_position_showing_no_digit() {
+        let levels = LocalLevels {
+            unlit: 4.0,
+            lit: 60.0,
+        };
+        let mut glare = [0.0; 7];
+        glare[2] = 0.33;
+        // A 7 (a, b, c) whose c is washed to 0.3 of the ink level, its sides lost to the glare:
+        // a and b alone are no digit, and lighting c is what makes one.
+        let seven = segments([0.5, 0.5, 0.15, 0.03, 0.03, 0.03, 0.03], glare);
+        assert_eq!(
+            washed_strokes(A | B, &seven, 0.5, Some(levels)),
+            Some(A | B | C)
+        );
+        // Without the display's local levels nothing is lit on darkness.
+        assert_eq!(washed_strokes(A | B, &seven, 0.5, None), None);
+        // The same trace on a position that already shows a digit (a 7 with f, lighting c of
+        // nothing else) is left to the glare check.
+        assert_eq!(washed_strokes(A | B | C, &seven, 0.5, Some(levels)), None);
     }
 
     #[test]
