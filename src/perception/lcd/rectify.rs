@@ -258,8 +258,10 @@ fn bilinear_fixed(raw: &[u8], w: usize, x: f32, y: f32) -> u32 {
     let (xf, yf) = ((x * 256.0) as u32, (y * 256.0) as u32);
     let (fx, fy) = (xf & 255, yf & 255);
     let i = (yf >> 8) as usize * w + (xf >> 8) as usize;
-    let (p00, p01) = (u32::from(raw[i]), u32::from(raw[i + 1]));
-    let (p10, p11) = (u32::from(raw[i + w]), u32::from(raw[i + w + 1]));
+    // One bounds check for the four neighbours.
+    let square = &raw[i..i + w + 2];
+    let (p00, p01) = (u32::from(square[0]), u32::from(square[1]));
+    let (p10, p11) = (u32::from(square[w]), u32::from(square[w + 1]));
     let top = p00 * (256 - fx) + p01 * fx;
     let bottom = p10 * (256 - fx) + p11 * fx;
     top * (256 - fy) + bottom * fy
