@@ -25,7 +25,8 @@ const MAX_BLANK_ON_CODE: usize = 1;
 /// a good token blamed for an invalid pattern (glare on a bright panel, photo-0103; a barcode
 /// sticker read as digits beside a blank display, photo-0306) or a wrong code (an 8 read as a 0
 /// under glare over its middle bar, seed13-photo-0094 and -0338; an 8 read as a 9 with a glare
-/// spot over most of its segment e, seed21-photo-0310). Each must read right or be
+/// spot over most of its segment e, seed21-photo-0310; a 9 read as a 5 where the window's rim
+/// took its last stroke with it, seed26-photo-0235 and -0266). Each must read right or be
 /// blamed on the rig, never on the token, and a blank display must read blank.
 #[test]
 fn unseen_photos_read_right_or_blame_the_rig() {
@@ -48,7 +49,7 @@ fn unseen_photos_read_right_or_blame_the_rig() {
         }
         photos += 1;
     }
-    assert_eq!(photos, 5);
+    assert_eq!(photos, 7);
 }
 
 #[test]

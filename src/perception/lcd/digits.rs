@@ -110,6 +110,9 @@ const FALSE_INK_SHORT: f32 = 0.85;
 /// washed out: the second look may light it or clear it (fainter ones are unlit and leave no
 /// doubt).
 const HALF_LOOK: f32 = 0.3;
+/// An unlit segment with at least this share of its zone cleared with the window's rim may be a
+/// lit stroke the rim took (see [`clear_rim`]): its local contrast tells, or nothing does.
+const RIM_HIDES: f32 = 0.15;
 
 /// Light above this many times the window's median level is glare, or the bright end of a
 /// gradient: where a window has some, the panel estimate is held under the light around each
@@ -232,8 +235,8 @@ fn ink_band(patch: &Patch, panel: &Background) -> (Band, f32, f32) {
     let mut full = patch.darkness(panel);
     let reference = darkness_reference(&full, patch.width, patch.height);
     let ink = (0.5 * reference).clamp(0.18, 0.4);
-    clear_rim(&mut full, patch.width, patch.height, ink);
-    let band = Band::crop(patch, &full, ink);
+    let rim = clear_rim(&mut full, patch.width, patch.height, ink);
+    let band = Band::crop(patch, &full, &rim, ink);
     let contrast = darkness_reference(&band.darkness, band.w, band.h);
     (band, reference, contrast)
 }
@@ -277,8 +280,8 @@ fn read_faint(
     // noise, as strong as faint ink in single pixels, averaged down first.
     let mut full = box_mean_3x3(&patch.darkness(panel), w, h);
     let ink = 0.5 * reference;
-    clear_rim(&mut full, w, h, ink);
-    let band = Band::crop(patch, &full, ink);
+    let rim = clear_rim(&mut full, w, h, ink);
+    let band = Band::crop(patch, &full, &rim, ink);
     let contrast = darkness_reference(&band.darkness, band.w, band.h);
     let read = read_cells(&band, ink, contrast, digits, check);
     let LcdReading::Code(_) = read.reading else {
@@ -404,7 +407,8 @@ const NUDGES: [(f32, f32); 2] = [(0.03, 0.0), (-0.03, 0.0)];
 /// along it: the bezel's edge, the
 /// panel's shaded rim or a shadow reaching in. Digits sit inside the window with a margin; the
 /// strip keeps a blurred digit's halo that reaches the border from taking the digit with it.
-fn clear_rim(darkness: &mut [f32], w: usize, h: usize, threshold: f32) {
+/// Returns the pixels cleared: where a digit reaches the border, its stroke went with the rim.
+fn clear_rim(darkness: &mut [f32], w: usize, h: usize, threshold: f32) -> Vec<usize> {
     let strip = (h / 10).max(2);
     let in_strip = |i: usize| {
         let (x, y) = (i % w, i / w);
@@ -415,11 +419,13 @@ fn clear_rim(darkness: &mut [f32], w: usize, h: usize, threshold: f32) {
         .chain((0..h).flat_map(|y| [y * w, y * w + w - 1]))
         .filter(|&i| darkness[i] > threshold)
         .collect();
+    let mut cleared = Vec::new();
     while let Some(i) = stack.pop() {
         if darkness[i] <= threshold || !in_strip(i) {
             continue;
         }
         darkness[i] = 0.0;
+        cleared.push(i);
         let (x, y) = (i % w, i / w);
         if x > 0 {
             stack.push(i - 1);
@@ -434,6 +440,7 @@ fn clear_rim(darkness: &mut [f32], w: usize, h: usize, threshold: f32) {
             stack.push(i + w);
         }
     }
+    cleared
 }
 
 /// The rows and columns of the window that hold the digits, with a margin: the band of rows with
@@ -531,15 +538,29 @@ struct Band {
     darkness: Vec<f32>,
     /// Grey levels (for telling glare, light far above the panel around it).
     grey: Vec<u8>,
+    /// Pixels whose ink [`clear_rim`] cleared with the window's rim; empty when none.
+    rim: Vec<bool>,
     w: usize,
     h: usize,
 }
 
 impl Band {
-    /// Crops the digit band (see [`digit_band`]) of `patch` with its darkness map `full`.
-    fn crop(patch: &Patch, full: &[f32], threshold: f32) -> Band {
+    /// Crops the digit band (see [`digit_band`]) of `patch` with its darkness map `full`, whose
+    /// `cleared` pixels were the window's rim.
+    fn crop(patch: &Patch, full: &[f32], cleared: &[usize], threshold: f32) -> Band {
         let w = patch.width;
         let (x0, y0, x1, y1) = digit_band(full, w, patch.height, threshold);
+        // Most windows' rims never reach the band: the map only where one does.
+        let mut rim = Vec::new();
+        for &i in cleared {
+            let (x, y) = (i % w, i / w);
+            if (x0..x1).contains(&x) && (y0..y1).contains(&y) {
+                if rim.is_empty() {
+                    rim = vec![false; (x1 - x0) * (y1 - y0)];
+                }
+                rim[(y - y0) * (x1 - x0) + x - x0] = true;
+            }
+        }
         let mut darkness = Vec::with_capacity((x1 - x0) * (y1 - y0));
         let mut grey = Vec::with_capacity((x1 - x0) * (y1 - y0));
         for y in y0..y1 {
@@ -549,6 +570,7 @@ impl Band {
         Band {
             darkness,
             grey,
+            rim,
             w: x1 - x0,
             h: y1 - y0,
         }
@@ -795,11 +817,23 @@ fn decide(sampled: &[[Segment; 7]], contrast: f32, by_shape: bool) -> LcdRead {
             .zip(sampled)
             .any(|(d, segments)| d.digit.is_none() && glare_could_complete(d.mask, segments))
     };
-    // Doubt from glare is the rig's light, never the token's fault.
+    // An unlit segment whose ink went with the window's rim, not settled by its local contrast,
+    // that would make another digit if lit: the window cuts the digits.
+    let rim_hides = || {
+        digits
+            .iter()
+            .zip(sampled)
+            .zip(&settled)
+            .any(|((d, segments), &settled)| rim_could_change(d, segments, settled))
+    };
+    // Doubt from glare is the rig's light, and a window cutting the digits the rig's framing:
+    // never the token's fault.
     let doubt = if half_lit() {
         Some(Unreadable::Blurred)
     } else if glare_hides() || glare_completes() {
         Some(Unreadable::OverExposed)
+    } else if rim_hides() {
+        Some(Unreadable::NotFound)
     } else {
         None
     };
@@ -842,6 +876,15 @@ fn half_lit_could_change(d: &DigitEvidence, level: f32, settled: u8) -> bool {
             && lit.is_some()
             && lit != d.digit
     })
+}
+
+/// True when some unlit segments of digit `d` (not among the `settled` ones) lost their zone's
+/// ink with the window's rim ([`RIM_HIDES`]) and lighting some of them would decode to a digit
+/// other than what `d` shows.
+fn rim_could_change(d: &DigitEvidence, segments: &[Segment; 7], settled: u8) -> bool {
+    let hidden =
+        segments_where(|i| (d.mask | settled) & (1 << i) == 0 && segments[i].rim >= RIM_HIDES);
+    flipping_any(d.mask, hidden, |digit| digit.is_some() && digit != d.digit)
 }
 
 /// True when some unlit segments of `mask` (not among the `settled` ones) lie under glare
@@ -1318,14 +1361,15 @@ struct StrokeLine {
 /// What a second look may settle for segment `s` of digit `cell`, on a display lit above
 /// `threshold` with ink `level`: (light it, clear it). A segment lit by its darkness may only be
 /// cleared, where it may be false ink (see [`may_be_false_ink`]). One that looks unlit: glare can
-/// hide ink but never makes it, so under glare only ink seen counts; elsewhere a stroke at least
-/// [`HALF_LOOK`] of the ink level dark may go either way; a fainter one is unlit and leaves no
-/// doubt.
+/// hide ink but never makes it, so under glare only ink seen counts, and so where the window's
+/// rim took the zone's ink (the dark rim beside a lit stroke takes its contrast too, so no
+/// contrast clears it); elsewhere a stroke at least [`HALF_LOOK`] of the ink level dark may go
+/// either way; a fainter one is unlit and leaves no doubt.
 fn second_look_may(s: &Segment, cell: &[Segment; 7], threshold: f32, level: f32) -> (bool, bool) {
     if s.darkness > threshold {
         let glare_in_cell = cell.iter().any(|c| c.glare >= GLARE_HIDES);
         (false, may_be_false_ink(s, glare_in_cell, level))
-    } else if s.glare >= GLARE_HIDES {
+    } else if s.glare >= GLARE_HIDES || s.rim >= RIM_HIDES {
         (true, false)
     } else if s.darkness >= HALF_LOOK * level {
         (true, true)
@@ -1360,6 +1404,9 @@ struct Segment {
     darkness: f32,
     /// Steepest change of the darkness profile per pixel, relative to its peak.
     edge: f32,
+    /// Share of the zone whose ink was cleared with the window's rim (see [`clear_rim`]): a
+    /// digit reaching the window's edge loses the stroke there from its darkness.
+    rim: f32,
     /// Share of the stroke's line under glare (see [`Layout::glare_level`]): light that can wash
     /// out a lit stroke.
     glare: f32,
@@ -1930,17 +1977,20 @@ impl Layout {
             // The lightest grey that is no glare (grey levels are whole numbers).
             let visible_max = glare_level.floor().clamp(0.0, 255.0) as u8;
             let mut profile = Vec::new();
+            let (mut inside, mut on_rim) = (0usize, 0usize);
             let mut a = across.0;
             while a <= across.1 {
                 let (mut sum, mut n) = (0.0, 0);
                 let mut b = along.0;
                 while b <= along.1 {
                     let (u, v) = at(a, b);
-                    if let Some(i) = cell.pixel(u, v, band)
-                        && band.grey[i] <= visible_max
-                    {
-                        sum += band.darkness[i];
-                        n += 1;
+                    if let Some(i) = cell.pixel(u, v, band) {
+                        inside += 1;
+                        on_rim += usize::from(band.rim.get(i).copied().unwrap_or(false));
+                        if band.grey[i] <= visible_max {
+                            sum += band.darkness[i];
+                            n += 1;
+                        }
                     }
                     b += step_along;
                 }
@@ -1966,7 +2016,8 @@ impl Layout {
                 }
             }
             let glare = glared as f32 / n.max(1) as f32;
-            Segment::from_profile(&profile, glare)
+            let rim = on_rim as f32 / inside.max(1) as f32;
+            Segment::from_profile(&profile, glare, rim)
         };
         let horizontal = |v0: f32, v1: f32, v: f32| zone((v0, v1), (0.3, 0.7), v, false);
         let vertical =
@@ -1991,7 +2042,7 @@ impl Layout {
 }
 
 impl Segment {
-    fn from_profile(profile: &[f32], glare: f32) -> Segment {
+    fn from_profile(profile: &[f32], glare: f32, rim: f32) -> Segment {
         let peak = profile.iter().copied().fold(0.0, f32::max);
         let darkness = profile
             .windows(3)
@@ -2007,6 +2058,7 @@ impl Segment {
             darkness,
             edge,
             glare,
+            rim,
             local: None,
         }
     }
@@ -2123,6 +2175,7 @@ mod tests {
             darkness: darkness[i],
             edge: 0.3,
             glare: glare[i],
+            rim: 0.0,
             local: None,
         })
     }
@@ -2139,11 +2192,45 @@ mod tests {
                         darkness: if lit { 0.5 } else { 0.03 },
                         edge: 0.3,
                         glare: 0.0,
+                        rim: 0.0,
                         local: Some(if lit { 60.0 } else { 4.0 }),
                     }
                 })
             })
             .collect()
+    }
+
+    #[test]
+    fn a_stroke_the_rim_took_is_told_by_its_contrast_or_the_window_cuts_the_digits() {
+        // Segment b of the last 9 went with the window's rim: no darkness left, it reads as a 5.
+        let mut sampled = nines();
+        sampled[5][1] = Segment {
+            darkness: 0.02,
+            edge: 0.3,
+            glare: 0.0,
+            rim: 0.4,
+            local: Some(58.0),
+        };
+        // Its contrast to the panel beside it is a lit stroke's: lit, a 9.
+        assert_eq!(
+            decide(&sampled, 0.5, true).reading,
+            LcdReading::Code("999999".into())
+        );
+        // Contrast unmeasured: a 5 and a 9 are both digits, and the window cut the stroke.
+        sampled[5][1].local = None;
+        let cut = LcdReading::Unreadable(Unreadable::NotFound);
+        assert_eq!(decide(&sampled, 0.5, true).reading, cut);
+        // The contrast of an unlit stroke settles nothing either: the dark rim beside a lit
+        // stroke takes its contrast too.
+        sampled[5][1].local = Some(4.0);
+        assert_eq!(decide(&sampled, 0.5, true).reading, cut);
+        // Clear of the rim, no second look: a stroke with no darkness is unlit, a 5.
+        sampled[5][1].rim = 0.0;
+        sampled[5][1].local = None;
+        assert_eq!(
+            decide(&sampled, 0.5, true).reading,
+            LcdReading::Code("999995".into())
+        );
     }
 
     #[test]
@@ -2154,6 +2241,7 @@ mod tests {
             darkness: 0.1,
             edge: 0.3,
             glare: 0.5,
+            rim: 0.0,
             local: Some(45.0),
         };
         // Its contrast to the panel beside it is most of the ink's: lit, an 8.
@@ -2192,6 +2280,7 @@ mod tests {
             darkness: 0.1,
             edge: 0.3,
             glare: 0.33,
+            rim: 0.0,
             local: Some(22.0),
         };
         let read = decide(&sampled, 0.5, true);
