@@ -2084,10 +2084,13 @@ impl Layout {
             vertical(left0, left1, 0.2, 0.38, left),
             horizontal(0.5 - 0.5 * sv - 0.08, 0.5 + 0.5 * sv + 0.08, 0.5),
         ];
+        // A zone is most of its stroke's length: with no glare over it, none covers the stroke.
         if glare_level.is_finite() {
             for (s, line) in segments.iter_mut().zip(self.stroke_lines()) {
-                let half = 0.5 * if line.vertical { su } else { sv };
-                s.covered = covered_by_glare(&cell, band, line, half, glare_level);
+                if s.glare > 0.0 {
+                    let half = 0.5 * if line.vertical { su } else { sv };
+                    s.covered = covered_by_glare(&cell, band, line, half, glare_level);
+                }
             }
         }
         segments
